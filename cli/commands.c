@@ -1,0 +1,30 @@
+/* cli/commands.c: the one table of commands. Adding a command is a descriptor in its group's
+ * file plus one line here. */
+#include <string.h>
+
+#include "cli.h"
+
+extern const cli_command cli_cmd_init, cli_cmd_version, cli_cmd_help;
+extern const cli_command cli_cmd_data_head, cli_cmd_data_schema, cli_cmd_data_stats,
+    cli_cmd_data_convert;
+
+const cli_command *const cli_commands[] = {
+    &cli_cmd_init,
+    &cli_cmd_version,
+    &cli_cmd_help,
+    &cli_cmd_data_head,
+    &cli_cmd_data_schema,
+    &cli_cmd_data_stats,
+    &cli_cmd_data_convert,
+    NULL,
+};
+
+const cli_command *cli_find(const char *group, const char *name)
+{
+    for (size_t i = 0; cli_commands[i]; i++) {
+        const cli_command *c = cli_commands[i];
+        bool same_group = (!group && !c->group) || (group && c->group && !strcmp(group, c->group));
+        if (same_group && name && !strcmp(c->name, name)) return c;
+    }
+    return NULL;
+}

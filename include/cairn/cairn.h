@@ -1,0 +1,17 @@
+/* cairn/cairn.h: the umbrella header for libcairn.
+ *
+ * core.h     errors, memory, arenas, buffers, logging, hashing, time, thread pool
+ * json.h     JSON helpers (jansson)          yaml.h   YAML trees with positions (libyaml)
+ * table.h    columnar tables, CSV and JSON Lines, the table of file formats
+ * catalog.h  the metadata store and the Cairn home
+ */
+#ifndef CAIRN_H
+#define CAIRN_H
+
+#include "core.h"
+#include "json.h"
+#include "yaml.h"
+#include "table.h"
+#include "catalog.h"
+
+#endif /* CAIRN_H */

@@ -1,0 +1,36 @@
+/* tests/util/testutil.h: helpers shared by the cmocka unit tests.
+ *
+ * Include after <cmocka.h>'s prerequisites; every test file starts with
+ *   #include "testutil.h"
+ * which brings in stdarg/stddef/setjmp, cmocka and cairn.h.
+ */
+#ifndef CAIRN_TESTUTIL_H
+#define CAIRN_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cairn/cairn.h"
+
+/* A fresh empty directory under $TMPDIR (or /tmp), removed by cairn_test_rmtree. The
+ * returned path is static storage: copy it if you need two. */
+const char *cairn_test_tmpdir(const char *tag);
+/* rm -rf path (refuses anything outside the temporary directory). */
+void cairn_test_rmtree(const char *path);
+/* Writes a whole file (not atomic; for fixtures). */
+void cairn_test_write_file(const char *path, const char *data, size_t len);
+/* Fails the test with the formatted error when rc != 0. */
+#define CAIRN_ASSERT_OK(rc, err)                                                               \
+    do {                                                                                       \
+        int rc_ = (rc);                                                                        \
+        if (rc_ != 0) {                                                                        \
+            char msg_[1024];                                                                   \
+            cairn_error_format((err), msg_, sizeof msg_);                                      \
+            fail_msg("%s failed: %s: %s", #rc, cairn_strerror(rc_), msg_);                     \
+        }                                                                                      \
+    } while (0)
+
+#endif

@@ -19,7 +19,7 @@ debug:
 	@cmake --build $(DEBUG_DIR) -j $(JOBS)
 
 release:
-	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DCAIRN_TESTS=OFF >/dev/null
+	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DCAIRN_TESTS=OFF -DCAIRN_SANITIZE=OFF >/dev/null
 	@cmake --build $(RELEASE_DIR) -j $(JOBS)
 
 demo: setup release
@@ -32,6 +32,7 @@ check: setup debug
 
 fuzz: setup
 	@CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DCAIRN_FUZZ=ON \
+	    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
 	    -DCAIRN_TESTS=OFF >/dev/null
 	@cmake --build $(FUZZ_DIR) -j $(JOBS)
 	@echo "fuzz targets in $(FUZZ_DIR)/tests/fuzz; run e.g. $(FUZZ_DIR)/tests/fuzz/fuzz_csv tests/fuzz/corpus/csv"

@@ -20,6 +20,7 @@ typedef struct cli_ctx {
     bool quiet;       /* --quiet: no progress, no summary */
     bool tty;         /* stderr is a terminal: progress bars */
     int64_t started_ns;
+    const char *label; /* what progress shows, e.g. "reading flights.csv"; NULL = the job's stage */
 } cli_ctx;
 
 typedef struct cli_command {

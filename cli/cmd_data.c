@@ -5,6 +5,7 @@
  * --threads) and report malformed input as file:line:column with the reason, exit 1.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -92,7 +93,11 @@ static int read_table(cli_ctx *ctx, const char *path, read_setup *rs, cairn_tabl
 {
     cairn_error err;
     cairn_error_clear(&err);
+    char label[512];
+    snprintf(label, sizeof label, "reading %s", path);
+    ctx->label = label;
     int rc = cairn_table_read_file(path, rs->format, &rs->opts, out, &err);
+    ctx->label = NULL;
     return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
 }
 

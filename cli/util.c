@@ -133,6 +133,7 @@ bool cli_progress(void *ud, const char *stage, int64_t done, int64_t total)
     static char last_stage[128];
     static int last_pct = -1;
     if (ctx->quiet) return true;
+    if (ctx->label) stage = ctx->label;
     int pct = total > 0 ? (int)(done * 100 / total) : -1;
     if (ctx->tty) {
         if (pct == last_pct && !strcmp(stage, last_stage)) return true;

@@ -5,6 +5,9 @@
  * with an atomic counter until none are left, so uneven tasks balance themselves. The caller
  * returns once the count of busy workers falls to zero, so every task has finished. Runs are
  * serialised by a mutex; a run started from inside a task executes inline (no deadlock).
+ * The claim counter carries the run's generation in its high 32 bits: a worker that wakes
+ * late, after its run has returned and the next one has begun, sees a different generation
+ * and claims nothing, instead of running the old task on the new run's indices.
  * CAIRN_THREADS in the environment overrides the core count. The pool is process
  * infrastructure, not data: it allocates with the C library directly, so that installing or
  * removing the test allocator while the default pool lives is safe.
@@ -31,19 +34,25 @@ struct cairn_pool {
     cairn_task_fn fn;
     void *arg;
     size_t count;
-    atomic_size_t next;
+    _Atomic uint64_t next; /* generation << 32 | next index */
 };
 
 static _Thread_local bool in_task;
 
-static void claim_tasks(cairn_pool *pool, cairn_task_fn fn, void *arg, size_t count)
+static void claim_tasks(cairn_pool *pool, uint64_t generation, cairn_task_fn fn, void *arg,
+                        size_t count)
 {
     bool was = in_task;
     in_task = true;
+    uint64_t tag = (generation & 0xffffffffu) << 32;
+    uint64_t v = atomic_load(&pool->next);
     for (;;) {
-        size_t i = atomic_fetch_add(&pool->next, 1);
+        if ((v & ~(uint64_t)0xffffffffu) != tag) break; /* another run's counter */
+        uint64_t i = v & 0xffffffffu;
         if (i >= count) break;
-        fn(arg, i);
+        if (!atomic_compare_exchange_weak(&pool->next, &v, v + 1)) continue;
+        fn(arg, (size_t)i);
+        v = atomic_load(&pool->next);
     }
     in_task = was;
 }
@@ -62,7 +71,7 @@ static void *worker_main(void *p)
         size_t count = pool->count;
         pool->busy++;
         pthread_mutex_unlock(&pool->lock);
-        claim_tasks(pool, fn, arg, count);
+        claim_tasks(pool, seen, fn, arg, count);
         pthread_mutex_lock(&pool->lock);
         if (--pool->busy == 0) pthread_cond_signal(&pool->idle);
     }
@@ -139,7 +148,7 @@ int cairn_pool_threads(const cairn_pool *pool)
 void cairn_pool_run(cairn_pool *pool, size_t count, cairn_task_fn fn, void *arg)
 {
     if (count == 0) return;
-    if (!pool || pool->nthreads <= 1 || count == 1 || in_task) {
+    if (!pool || pool->nthreads <= 1 || count == 1 || in_task || count >= UINT32_MAX) {
         bool was = in_task;
         in_task = true;
         for (size_t i = 0; i < count; i++) fn(arg, i);
@@ -151,11 +160,12 @@ void cairn_pool_run(cairn_pool *pool, size_t count, cairn_task_fn fn, void *arg)
     pool->fn = fn;
     pool->arg = arg;
     pool->count = count;
-    atomic_store(&pool->next, 0);
     pool->generation++;
+    uint64_t generation = pool->generation;
+    atomic_store(&pool->next, (generation & 0xffffffffu) << 32);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
-    claim_tasks(pool, fn, arg, count);
+    claim_tasks(pool, generation, fn, arg, count);
     pthread_mutex_lock(&pool->lock);
     while (pool->busy > 0) pthread_cond_wait(&pool->idle, &pool->lock);
     pthread_mutex_unlock(&pool->lock);

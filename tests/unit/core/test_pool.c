@@ -83,12 +83,36 @@ static void test_concurrent_callers(void **state)
     assert_true(cairn_cpu_count() >= 1);
 }
 
+static void touch_task(void *arg, size_t i)
+{
+    int *job = arg;
+    job[i] += 1;
+}
+
+/* A worker waking late must not run the previous run's task on the next run's indices:
+ * each run's argument is freed right after the run, so ASan catches a stale worker. */
+static void test_late_worker_does_not_reuse_old_job(void **state)
+{
+    (void)state;
+    cairn_pool *pool;
+    assert_int_equal(cairn_pool_create(2, &pool), 0);
+    for (int round = 0; round < 20000; round++) {
+        int *job = cairn_calloc(2, sizeof *job);
+        assert_non_null(job);
+        cairn_pool_run(pool, 2, touch_task, job);
+        assert_int_equal(job[0] + job[1], 2);
+        cairn_free(job);
+    }
+    cairn_pool_free(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_index_once),
         cmocka_unit_test(test_nested_runs_inline),
         cmocka_unit_test(test_concurrent_callers),
+        cmocka_unit_test(test_late_worker_does_not_reuse_old_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * json.h     JSON helpers (jansson)          yaml.h   YAML trees with positions (libyaml)
  * table.h    columnar tables, CSV and JSON Lines, the table of file formats
  * catalog.h  the metadata store and the Cairn home
+ * parquet.h  Parquet reader and writer          arrow.h  the Arrow C Data Interface
  */
 #ifndef CAIRN_H
 #define CAIRN_H
@@ -13,5 +14,7 @@
 #include "yaml.h"
 #include "table.h"
 #include "catalog.h"
+#include "parquet.h"
+#include "arrow.h"
 
 #endif /* CAIRN_H */

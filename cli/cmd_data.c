@@ -19,7 +19,7 @@
         {"types", 't', true, NULL}, {"null", 0, true, NULL}, {"threads", 0, true, NULL}
 #define READ_HELP                                                                              \
     "reading options:\n"                                                                       \
-    "  --format F          csv, tsv or jsonl (default: by the file's extension)\n"           \
+    "  --format F          csv or jsonl (default: by the file's extension)\n"           \
     "  -d, --delimiter C   CSV field delimiter (a character, or 'tab')\n"                      \
     "  --no-header         CSV: the first line is data; columns are column1, column2, ...\n"   \
     "  -t, --types SPEC    the schema instead of inference: name:type[!],... (! = not null);\n" \

@@ -4,16 +4,19 @@
  * entry in `formats`; nothing else dispatches on formats. Extensions are matched at the end
  * of the path, case-insensitively, longest first within the table order (so ".tsv" is the
  * csv format, whose file functions default to a tab delimiter for it). An unknown extension
- * or name is CAIRN_EUNSUPPORTED with a message listing the known ones.
+ * or name is CAIRN_EUNSUPPORTED with a message listing the known ones. Parquet's entry adapts
+ * the generic read options to cairn_parquet_options (see parquet_read_file below).
  *
  * Tests: tests/unit/table/test_csv_write.c (dispatch and round trips through both formats).
  */
 #include <string.h>
 
+#include "cairn/parquet.h"
 #include "cairn/table.h"
 
 static const char *const csv_extensions[] = {".csv", ".tsv", NULL};
 static const char *const jsonl_extensions[] = {".jsonl", ".ndjson", NULL};
+static const char *const parquet_extensions[] = {".parquet", ".pq", NULL};
 
 static const cairn_format csv_format = {
     .name = "csv",
@@ -29,7 +32,98 @@ static const cairn_format jsonl_format = {
     .write_file = cairn_jsonl_write_file,
 };
 
-static const cairn_format *const formats[] = {&csv_format, &jsonl_format, NULL};
+/* Parquet through the generic reader options: threads and progress carry over; an explicit
+ * schema selects those columns and checks their types; max_rows reads row groups only
+ * until it has enough rows (for `cairn data head` on a large file). */
+static int check_fields(const cairn_table *t, const cairn_read_options *opts, const char *path,
+                        cairn_error *err)
+{
+    for (size_t i = 0; i < opts->nfields; i++) {
+        const cairn_column *c = cairn_table_column(t, i);
+        if (c->type == opts->fields[i].type && (opts->fields[i].nullable || c->null_count == 0))
+            continue;
+        cairn_error_set(err, CAIRN_ETYPE, "column '%s' is %s%s in the file", c->name,
+                        cairn_type_name(c->type), c->null_count ? " with nulls" : "");
+        cairn_error_at(err, path, 0, 0);
+        cairn_error_field(err, c->name);
+        cairn_error_expect(err, cairn_type_name(opts->fields[i].type), cairn_type_name(c->type),
+                           strlen(cairn_type_name(c->type)));
+        return CAIRN_ETYPE;
+    }
+    return 0;
+}
+
+static int parquet_head(const char *path, const cairn_parquet_options *po, int64_t max_rows,
+                        cairn_table **out, cairn_error *err)
+{
+    cairn_parquet_reader *r;
+    int rc = cairn_parquet_reader_open(path, po, &r, err);
+    if (rc) return rc;
+    cairn_table *acc = NULL;
+    for (size_t g = 0; rc == 0 && g < cairn_parquet_reader_num_row_groups(r); g++) {
+        if (acc && cairn_table_num_rows(acc) >= max_rows) break;
+        cairn_table *t;
+        if ((rc = cairn_parquet_reader_read_row_group(r, g, &t, err))) break;
+        if (!acc) {
+            acc = t;
+            continue;
+        }
+        rc = cairn_table_append(acc, t, err);
+        cairn_table_free(t);
+    }
+    if (rc == 0 && !acc) rc = cairn_parquet_read_file(path, po, &acc, err); /* no row groups */
+    if (rc == 0 && cairn_table_num_rows(acc) > max_rows) {
+        cairn_table *cut;
+        if ((rc = cairn_table_slice(acc, 0, max_rows, &cut)) == 0) {
+            cairn_table_free(acc);
+            acc = cut;
+        }
+    }
+    cairn_parquet_reader_close(r);
+    if (rc) {
+        cairn_table_free(acc);
+        return rc;
+    }
+    *out = acc;
+    return 0;
+}
+
+static int parquet_read_file(const char *path, const cairn_read_options *opts,
+                             cairn_table **out, cairn_error *err)
+{
+    cairn_parquet_options po;
+    cairn_parquet_options_init(&po);
+    const char *names[256];
+    if (opts) {
+        po.threads = opts->threads;
+        po.progress = opts->progress;
+        po.progress_ud = opts->progress_ud;
+        if (opts->nfields > sizeof names / sizeof names[0])
+            return cairn_error_set(err, CAIRN_ELIMIT, "at most 256 columns can be selected");
+        for (size_t i = 0; i < opts->nfields; i++) names[i] = opts->fields[i].name;
+        po.columns = opts->nfields ? names : NULL;
+        po.ncolumns = opts->nfields;
+    }
+    cairn_table *t;
+    int rc = opts && opts->max_rows > 0 ? parquet_head(path, &po, opts->max_rows, &t, err)
+                                        : cairn_parquet_read_file(path, &po, &t, err);
+    if (rc) return rc;
+    if (opts && opts->nfields && (rc = check_fields(t, opts, path, err))) {
+        cairn_table_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+static const cairn_format parquet_format = {
+    .name = "parquet",
+    .extensions = parquet_extensions,
+    .read_file = parquet_read_file,
+    .write_file = cairn_parquet_write_file,
+};
+
+static const cairn_format *const formats[] = {&csv_format, &jsonl_format, &parquet_format, NULL};
 
 const cairn_format *const *cairn_formats(void)
 {

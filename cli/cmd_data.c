@@ -1,5 +1,5 @@
 /* cli/cmd_data.c: `cairn data head|schema|stats|convert FILE`: look at and convert tabular
- * files in any format of the format table (CSV, JSON Lines; Parquet joins later).
+ * files in any format of the format table (CSV, JSON Lines, Parquet).
  *
  * All four share the reader options (--format, --delimiter, --no-header, --types, --null,
  * --threads) and report malformed input as file:line:column with the reason, exit 1.
@@ -19,7 +19,7 @@
         {"types", 't', true, NULL}, {"null", 0, true, NULL}, {"threads", 0, true, NULL}
 #define READ_HELP                                                                              \
     "reading options:\n"                                                                       \
-    "  --format F          csv or jsonl (default: by the file's extension)\n"           \
+    "  --format F          csv, jsonl or parquet (default: by the file's extension)\n"           \
     "  -d, --delimiter C   CSV field delimiter (a character, or 'tab')\n"                      \
     "  --no-header         CSV: the first line is data; columns are column1, column2, ...\n"   \
     "  -t, --types SPEC    the schema instead of inference: name:type[!],... (! = not null);\n" \
@@ -139,7 +139,7 @@ static json_t *columns_json(const cairn_table *t)
 
 static int run_head(cli_ctx *ctx, int argc, char **argv);
 const cli_command cli_cmd_data_head = {
-    "data", "head", "data head FILE [-n N]", "print the first rows of a CSV or JSON Lines file",
+    "data", "head", "data head FILE [-n N]", "print the first rows of a CSV, JSON Lines or Parquet file",
     "options:\n  -n, --rows N        rows to print (default 10)\n" READ_HELP
     "\nexamples:\n  cairn data head data/airports.csv -n 5\n  cairn --json data head events.jsonl\n",
     run_head,
@@ -398,16 +398,18 @@ static int run_stats(cli_ctx *ctx, int argc, char **argv)
 
 static int run_convert(cli_ctx *ctx, int argc, char **argv);
 const cli_command cli_cmd_data_convert = {
-    "data", "convert", "data convert IN OUT", "convert between CSV and JSON Lines",
+    "data", "convert", "data convert IN OUT", "convert between CSV, JSON Lines and Parquet",
     "The output format follows OUT's extension (or --to). The output is written to a temporary\n"
     "name, synced and renamed, so a failure never leaves a half-written OUT.\n\n"
     "options:\n"
     "  --to F              output format (default: by OUT's extension)\n"
     "  --out-delimiter C   CSV output delimiter\n"
-    "  --compression C     columnar outputs: codec\n"
-    "  --row-group-size N  columnar outputs: rows per row group\n" READ_HELP
+    "  --compression C     Parquet: zstd (default), snappy, gzip, lz4_raw or none\n"
+    "  --row-group-size N  Parquet: rows per row group (default 1048576)\n" READ_HELP
     "\nexamples:\n  cairn data convert data/airports.csv /tmp/airports.jsonl\n"
-    "  cairn data convert events.jsonl events.csv --types id:int64,at:timestamp,v:float64\n",
+    "  cairn data convert events.jsonl events.csv --types id:int64,at:timestamp,v:float64\n"
+    "  cairn data convert data/flights-3m.parquet /tmp/flights.csv\n"
+    "  cairn data convert /tmp/flights.csv /tmp/flights.parquet --compression snappy\n",
     run_convert,
 };
 

@@ -834,6 +834,22 @@ int cairn__tr_threads(const cairn_read_options *opts)
     return pool ? cairn_pool_threads(pool) : 1;
 }
 
+void cairn__tr_init(cairn__text_reader *tr, const cairn__tr_ops *ops, void *fmt, const char *data,
+                    size_t len, const char *name, const char *default_name,
+                    const cairn_read_options *opts)
+{
+    memset(tr, 0, sizeof *tr);
+    tr->ops = ops;
+    tr->fmt = fmt;
+    tr->data = data ? data : "";
+    tr->len = data ? len : 0;
+    tr->name = name ? name : default_name;
+    tr->opts = opts;
+    tr->collect = opts->on_bad_row != NULL;
+    tr->max_rows = opts->max_rows;
+    cairn__schema_init(&tr->schema);
+}
+
 size_t cairn__tr_chunk_bytes(size_t len, int nthreads)
 {
     size_t lo = cairn__tr_min_chunk_bytes / 4, hi = (size_t)16 << 20;

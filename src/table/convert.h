@@ -264,6 +264,12 @@ void cairn__tr_parallel(int nthreads, size_t count, cairn_task_fn fn, void *arg)
 /* Chunk size for parallel reading of len bytes on nthreads; 0 = read sequentially. */
 size_t cairn__tr_chunk_bytes(size_t len, int nthreads);
 int cairn__tr_threads(const cairn_read_options *opts);
+/* Sets up tr for one read of data[0..len) (NULL data reads as empty) by a format: zeroes it,
+ * records ops, fmt, the input, its name (default_name when NULL) and the options, and
+ * initialises the schema. */
+void cairn__tr_init(cairn__text_reader *tr, const cairn__tr_ops *ops, void *fmt, const char *data,
+                    size_t len, const char *name, const char *default_name,
+                    const cairn_read_options *opts);
 /* Tests may lower the smallest input that is split into chunks (default 4 MiB). */
 extern size_t cairn__tr_min_chunk_bytes;
 

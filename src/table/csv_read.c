@@ -997,15 +997,7 @@ int cairn_csv_read(const char *data, size_t len, const char *name,
     }
     csv_reader r;
     memset(&r, 0, sizeof r);
-    r.tr.ops = &csv_ops;
-    r.tr.fmt = &r;
-    r.tr.data = data ? data : "";
-    r.tr.len = data ? len : 0;
-    r.tr.name = name ? name : "<csv>";
-    r.tr.opts = opts;
-    r.tr.collect = opts->on_bad_row != NULL;
-    r.tr.max_rows = opts->max_rows;
-    cairn__schema_init(&r.tr.schema);
+    cairn__tr_init(&r.tr, &csv_ops, &r, data, len, name, "<csv>", opts);
     int nthreads = cairn__tr_threads(opts);
     cairn__chunk *chunks = NULL;
     size_t n = 0;

@@ -1026,15 +1026,7 @@ int cairn_jsonl_read(const char *data, size_t len, const char *name,
     }
     jl_reader r;
     memset(&r, 0, sizeof r);
-    r.tr.ops = &jl_ops;
-    r.tr.fmt = &r;
-    r.tr.data = data ? data : "";
-    r.tr.len = data ? len : 0;
-    r.tr.name = name ? name : "<jsonl>";
-    r.tr.opts = opts;
-    r.tr.collect = opts->on_bad_row != NULL;
-    r.tr.max_rows = opts->max_rows;
-    cairn__schema_init(&r.tr.schema);
+    cairn__tr_init(&r.tr, &jl_ops, &r, data, len, name, "<jsonl>", opts);
     int nthreads = cairn__tr_threads(opts);
     cairn__chunk *chunks = NULL;
     size_t n = 0;

@@ -7,6 +7,8 @@
 extern const cli_command cli_cmd_init, cli_cmd_version, cli_cmd_help;
 extern const cli_command cli_cmd_data_head, cli_cmd_data_schema, cli_cmd_data_stats,
     cli_cmd_data_convert;
+extern const cli_command cli_cmd_schema_register, cli_cmd_schema_check, cli_cmd_schema_list,
+    cli_cmd_schema_show, cli_cmd_schema_mode;
 
 const cli_command *const cli_commands[] = {
     &cli_cmd_init,
@@ -16,6 +18,11 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_data_schema,
     &cli_cmd_data_stats,
     &cli_cmd_data_convert,
+    &cli_cmd_schema_register,
+    &cli_cmd_schema_check,
+    &cli_cmd_schema_list,
+    &cli_cmd_schema_show,
+    &cli_cmd_schema_mode,
     NULL,
 };
 

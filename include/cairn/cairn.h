@@ -5,6 +5,7 @@
  * table.h    columnar tables, CSV and JSON Lines, the table of file formats
  * catalog.h  the metadata store and the Cairn home
  * parquet.h  Parquet reader and writer          arrow.h  the Arrow C Data Interface
+ * ingest.h   dataset schemas and the schema registry
  */
 #ifndef CAIRN_H
 #define CAIRN_H
@@ -16,5 +17,6 @@
 #include "catalog.h"
 #include "parquet.h"
 #include "arrow.h"
+#include "ingest.h"
 
 #endif /* CAIRN_H */

@@ -68,11 +68,24 @@ static int core_apply(cairn_catalog *catalog, cairn_error *err)
 }
 
 /* ------------------------------------------------------------------------------------------
+ * 2 schema_registry: dataset schemas by subject and version (src/ingest/registry.c)
+ * ---------------------------------------------------------------------------------------- */
+
+static const char *const schema_registry_sql[] = {
+    "CREATE TABLE schema_subjects (subject TEXT PRIMARY KEY, compat TEXT NOT NULL)",
+    "CREATE TABLE schema_versions (subject TEXT NOT NULL, version BIGINT NOT NULL, "
+    "hash TEXT NOT NULL, schema_json TEXT NOT NULL, registered_at TEXT NOT NULL, "
+    "PRIMARY KEY (subject, version))",
+    NULL,
+};
+
+/* ------------------------------------------------------------------------------------------
  * The list
  * ---------------------------------------------------------------------------------------- */
 
 static const cairn__migration migrations[] = {
     {1, "core", core_sql, core_apply},
+    {2, "schema_registry", schema_registry_sql, NULL},
 };
 
 const cairn__migration *cairn__catalog_migrations(size_t *count)

@@ -103,7 +103,7 @@ static void test_urls(void **state)
 
     /* in memory */
     CAIRN_ASSERT_OK(cairn_catalog_open("sqlite::memory:", &catalog, &err), &err);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 1);
+    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 2);
     cairn_catalog_close(catalog);
 
     /* PostgreSQL is known but not built */

@@ -36,10 +36,8 @@ static void test_flights_example(void **state)
     assert_string_equal(cairn_dataset_schema_name(s), "flights");
     assert_int_equal(cairn_dataset_schema_num_fields(s), 5);
     size_t npk;
-    const char *const *pk = cairn_dataset_schema_primary_key(s, &npk);
-    assert_int_equal(npk, 3);
-    assert_string_equal(pk[0], "date");
-    assert_string_equal(pk[2], "destination");
+    cairn_dataset_schema_primary_key(s, &npk);
+    assert_int_equal(npk, 0); /* the flights have no natural key (see the example's comment) */
     assert_string_equal(cairn_dataset_schema_event_time(s), "date");
     const char *col;
     assert_int_equal(cairn_dataset_schema_partition(s, &col), CAIRN_PARTITION_DAY);
@@ -112,6 +110,23 @@ static void test_field_details(void **state)
     assert_null(cairn_dataset_schema_event_time(s));
     assert_int_equal(cairn_dataset_schema_partition(s, NULL), CAIRN_PARTITION_NONE);
     assert_int_equal(json_array_size(cairn_dataset_schema_checks(s)), 0);
+    cairn_dataset_schema_free(s);
+}
+
+static void test_primary_key(void **state)
+{
+    (void)state;
+    const char *y = "dataset: x\nprimary_key: [b, a]\nfields:\n  - {name: a, type: int64}\n"
+                    "  - {name: b, type: string}\n";
+    cairn_dataset_schema *s;
+    cairn_error e;
+    cairn_error_clear(&e);
+    CAIRN_ASSERT_OK(cairn_dataset_schema_parse(y, strlen(y), "schema.yaml", &s, &e), &e);
+    size_t npk;
+    const char *const *pk = cairn_dataset_schema_primary_key(s, &npk);
+    assert_int_equal(npk, 2);
+    assert_string_equal(pk[0], "b");
+    assert_string_equal(pk[1], "a");
     cairn_dataset_schema_free(s);
 }
 
@@ -353,6 +368,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flights_example),
         cmocka_unit_test(test_field_details),
+        cmocka_unit_test(test_primary_key),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_default_and_reference_errors),
         cmocka_unit_test(test_pattern_compile_error),

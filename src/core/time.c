@@ -69,11 +69,18 @@ static int time_error(cairn_error *err, const char *s, size_t len, const char *w
 static int parse_date_part(const char *s, size_t len, size_t *i, int64_t *days,
                            cairn_error *err)
 {
-    int64_t y, mo, d;
-    size_t start = *i;
-    bool neg = *i < len && s[*i] == '-';
-    if (neg) (*i)++;
-    if (!digits(s, len, i, 4, &y)) return time_error(err, s, len, "year must have 4 digits");
+    int64_t y = 0, mo, d;
+    /* YYYY, or ISO-8601's expanded form with a sign and 4 to 6 digits (-0001, +10000) */
+    bool signed_year = *i < len && (s[*i] == '-' || s[*i] == '+');
+    bool neg = signed_year && s[*i] == '-';
+    if (signed_year) (*i)++;
+    int ndigits = 0;
+    while (*i < len && s[*i] >= '0' && s[*i] <= '9' && ndigits < 7) {
+        y = y * 10 + (s[(*i)++] - '0');
+        ndigits++;
+    }
+    if (signed_year ? (ndigits < 4 || ndigits > 6) : ndigits != 4)
+        return time_error(err, s, len, "year must have 4 digits (or a sign and 4 to 6)");
     if (neg) y = -y;
     if (*i >= len || s[(*i)++] != '-' || !digits(s, len, i, 2, &mo))
         return time_error(err, s, len, "expected -MM after the year");
@@ -82,7 +89,6 @@ static int parse_date_part(const char *s, size_t len, size_t *i, int64_t *days,
     if (mo < 1 || mo > 12) return time_error(err, s, len, "month out of range 01-12");
     if (d < 1 || d > days_in_month(y, (unsigned)mo))
         return time_error(err, s, len, "day out of range for the month");
-    (void)start;
     *days = cairn_days_from_civil(y, (unsigned)mo, (unsigned)d);
     return 0;
 }
@@ -100,8 +106,9 @@ static int parse_offset(const char *s, size_t len, size_t *i, int64_t *offset_us
     int sign = s[(*i)++] == '-' ? -1 : 1;
     int64_t hh, mm = 0;
     if (!digits(s, len, i, 2, &hh)) return time_error(err, s, len, "offset hours must be 2 digits");
-    if (*i < len && s[*i] == ':') (*i)++;
-    if (*i < len && !digits(s, len, i, 2, &mm))
+    bool colon = *i < len && s[*i] == ':';
+    if (colon) (*i)++;
+    if ((colon || *i < len) && !digits(s, len, i, 2, &mm))
         return time_error(err, s, len, "offset minutes must be 2 digits");
     if (hh > 23 || mm > 59) return time_error(err, s, len, "offset out of range");
     *offset_us = sign * (hh * 3600 + mm * 60) * CAIRN_US_PER_SECOND;
@@ -162,6 +169,14 @@ int cairn_date_parse(const char *s, size_t len, int32_t *out_days, cairn_error *
     return 0;
 }
 
+/* Years 0-9999 as YYYY; others in ISO-8601's expanded form, which the parser reads back. */
+static int format_year(char *out, size_t cap, int64_t y)
+{
+    if (y < 0) return snprintf(out, cap, "-%04lld", (long long)-y);
+    if (y > 9999) return snprintf(out, cap, "+%lld", (long long)y);
+    return snprintf(out, cap, "%04lld", (long long)y);
+}
+
 static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
@@ -176,13 +191,15 @@ size_t cairn_time_format(int64_t us, char *out, size_t cap)
     unsigned m, d;
     cairn_civil_from_days(days, &y, &m, &d);
     int64_t secs = rem / CAIRN_US_PER_SECOND, frac = rem % CAIRN_US_PER_SECOND;
+    char year[24];
+    format_year(year, sizeof year, y);
     int n;
     if (frac)
-        n = snprintf(out, cap, "%04lld-%02u-%02uT%02d:%02d:%02d.%06lldZ", (long long)y, m, d,
+        n = snprintf(out, cap, "%s-%02u-%02uT%02d:%02d:%02d.%06lldZ", year, m, d,
                      (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), (long long)frac);
     else
-        n = snprintf(out, cap, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
-                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+        n = snprintf(out, cap, "%s-%02u-%02uT%02d:%02d:%02dZ", year, m, d, (int)(secs / 3600),
+                     (int)(secs / 60 % 60), (int)(secs % 60));
     return n < 0 ? 0 : (size_t)n;
 }
 
@@ -191,7 +208,9 @@ size_t cairn_date_format(int32_t days, char *out, size_t cap)
     int64_t y;
     unsigned m, d;
     cairn_civil_from_days(days, &y, &m, &d);
-    int n = snprintf(out, cap, "%04lld-%02u-%02u", (long long)y, m, d);
+    char year[24];
+    format_year(year, sizeof year, y);
+    int n = snprintf(out, cap, "%s-%02u-%02u", year, m, d);
     return n < 0 ? 0 : (size_t)n;
 }
 

@@ -39,9 +39,14 @@ static int node_error(convert_state *st, const yaml_node_t *n, int code, const c
     return code;
 }
 
-static int convert(convert_state *st, int id, cairn_yaml_node **out);
+/* Nesting deeper than this is refused: conversion recurses once per level, and a
+ * configuration has no business being deeper (a hostile file of 60,000 '[' would otherwise
+ * overflow the stack). */
+#define YAML_MAX_DEPTH 256
 
-static int convert_children(convert_state *st, yaml_node_t *n, cairn_yaml_node *node)
+static int convert(convert_state *st, int id, int depth, cairn_yaml_node **out);
+
+static int convert_children(convert_state *st, yaml_node_t *n, int depth, cairn_yaml_node *node)
 {
     cairn_arena *a = &st->out->arena;
     int rc;
@@ -50,7 +55,7 @@ static int convert_children(convert_state *st, yaml_node_t *n, cairn_yaml_node *
         node->items = cairn_arena_calloc(a, count ? count : 1, sizeof *node->items);
         if (!node->items) return cairn_error_set(st->err, CAIRN_ENOMEM, "out of memory");
         for (size_t i = 0; i < count; i++)
-            if ((rc = convert(st, n->data.sequence.items.start[i], &node->items[i]))) return rc;
+            if ((rc = convert(st, n->data.sequence.items.start[i], depth + 1, &node->items[i]))) return rc;
         node->count = count;
         return 0;
     }
@@ -60,7 +65,7 @@ static int convert_children(convert_state *st, yaml_node_t *n, cairn_yaml_node *
     if (!node->items || !node->keys) return cairn_error_set(st->err, CAIRN_ENOMEM, "out of memory");
     for (size_t i = 0; i < count; i++) {
         yaml_node_pair_t *pair = &n->data.mapping.pairs.start[i];
-        if ((rc = convert(st, pair->key, &node->keys[i]))) return rc;
+        if ((rc = convert(st, pair->key, depth + 1, &node->keys[i]))) return rc;
         if (node->keys[i]->kind != CAIRN_YAML_SCALAR)
             return node_error(st, yaml_document_get_node(st->doc, pair->key), CAIRN_EPARSE,
                               "mapping keys must be scalars");
@@ -71,16 +76,18 @@ static int convert_children(convert_state *st, yaml_node_t *n, cairn_yaml_node *
                 return node_error(st, yaml_document_get_node(st->doc, pair->key), CAIRN_EPARSE, msg);
             }
         }
-        if ((rc = convert(st, pair->value, &node->items[i]))) return rc;
+        if ((rc = convert(st, pair->value, depth + 1, &node->items[i]))) return rc;
         node->count = i + 1;
     }
     return 0;
 }
 
-static int convert(convert_state *st, int id, cairn_yaml_node **out)
+static int convert(convert_state *st, int id, int depth, cairn_yaml_node **out)
 {
     yaml_node_t *n = yaml_document_get_node(st->doc, id);
     if (!n) return cairn_error_set(st->err, CAIRN_EINTERNAL, "YAML node %d missing", id);
+    if (depth > YAML_MAX_DEPTH)
+        return node_error(st, n, CAIRN_EPARSE, "nesting deeper than 256 levels");
     if (st->memo[id - 1]) {
         if (st->busy[id - 1]) return node_error(st, n, CAIRN_EPARSE, "recursive alias");
         *out = st->memo[id - 1];
@@ -106,7 +113,7 @@ static int convert(convert_state *st, int id, cairn_yaml_node **out)
     }
     node->kind = n->type == YAML_SEQUENCE_NODE ? CAIRN_YAML_SEQUENCE : CAIRN_YAML_MAPPING;
     st->busy[id - 1] = 1;
-    int rc = convert_children(st, n, node);
+    int rc = convert_children(st, n, depth, node);
     st->busy[id - 1] = 0;
     return rc;
 }
@@ -131,7 +138,7 @@ static int convert_document(yaml_document_t *ydoc, cairn_yaml_doc *doc, cairn_er
     size_t count = (size_t)(ydoc->nodes.top - ydoc->nodes.start);
     convert_state st = {ydoc, doc, cairn_calloc(count, sizeof(cairn_yaml_node *)),
                         cairn_calloc(count, 1), err};
-    int rc = (st.memo && st.busy) ? convert(&st, 1, &doc->root)
+    int rc = (st.memo && st.busy) ? convert(&st, 1, 0, &doc->root)
                                   : cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     cairn_free(st.memo);
     cairn_free(st.busy);

@@ -56,6 +56,7 @@
 #include "table/table_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <math.h>
@@ -543,27 +544,14 @@ static void put2(char *p, int v)
     p[1] = (char)('0' + v % 10);
 }
 
-/* Civil date of a day number (H. Hinnant's civil_from_days). */
-static void civil(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* Fills the cache for `day`; false when the year is outside 0000-9999. */
 static bool day_text(cairn__day_cache *c, int64_t day)
 {
     if (c->valid && c->day == day) return true;
     int64_t y;
-    int m, d;
-    civil(day, &y, &m, &d);
+    unsigned um, ud;
+    cairn_civil_from_days(day, &y, &um, &ud);
+    int m = (int)um, d = (int)ud;
     if (y < 0 || y > 9999) return false;
     put2(c->ymd, (int)(y / 100));
     put2(c->ymd + 2, (int)(y % 100));
@@ -1337,15 +1325,42 @@ static int sink_io_error(cairn__sink *sink, const char *what, cairn_error *err)
     return CAIRN_EIO;
 }
 
+/* mkstemp creates 0600 files; the output should get the usual 0666 & ~umask. The umask is
+ * read from /proc/self/status, which does not change it; only where that is unavailable is
+ * it read by setting it (process-wide, so once, and remembered). */
+static mode_t umask_value;
+static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
+
+static void read_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned v;
+        if (sscanf(line, "Umask: %o", &v) == 1) {
+            umask_value = (mode_t)v;
+            fclose(f);
+            return;
+        }
+    }
+    if (f) fclose(f);
+    umask_value = umask(0);
+    umask(umask_value);
+}
+
+static mode_t process_umask(void)
+{
+    pthread_once(&umask_once, read_umask);
+    return umask_value;
+}
+
 static int sink_flush(cairn__sink *sink, cairn_error *err)
 {
     if (sink->fd < 0) {
         sink->fd = mkstemp(sink->tmp_path);
         if (sink->fd < 0) return sink_io_error(sink, "creating a temporary file for", err);
         sink->created = true;
-        mode_t mask = umask(0);
-        umask(mask);
-        if (fchmod(sink->fd, 0666 & ~mask) != 0) return sink_io_error(sink, "chmod", err);
+        if (fchmod(sink->fd, 0666 & ~process_umask()) != 0) return sink_io_error(sink, "chmod", err);
     }
     const char *p = sink->buf.data;
     size_t left = sink->buf.len;

@@ -339,9 +339,11 @@ static int convert_fixed(const pq_colinfo *c, const uint8_t *src, int64_t n, voi
     case CV_INT96:
         for (int64_t i = 0; i < n; i++) {
             int64_t nanos = load_i64(src + i * 12), day = load_i32(src + i * 12 + 8);
-            int64_t q = nanos / 1000;
+            int64_t q = nanos / 1000, base;
             if (nanos % 1000 < 0) q--;
-            o64[i] = (day - 2440588) * CAIRN_US_PER_DAY + q;
+            if (__builtin_mul_overflow(day - 2440588, CAIRN_US_PER_DAY, &base) ||
+                __builtin_add_overflow(base, q, &o64[i]))
+                return conv_range_error(c, "INT96 timestamp out of range", err);
         }
         return 0;
     case CV_DEC32:
@@ -496,6 +498,11 @@ static int dict_strings(chunk_ctx *x, const uint8_t *data, size_t len, int64_t n
 {
     const pq_colinfo *c = x->col;
     pq_strbuf b = {0};
+    /* every PLAIN byte array takes at least its 4-byte length; a fixed-length one its width */
+    size_t min_bytes = c->phys == PQ_BYTE_ARRAY ? 4 : (size_t)(c->phys_width ? c->phys_width : 1);
+    if (n < 0 || (uint64_t)n > len / min_bytes)
+        return cairn_error_set(err, CAIRN_ECORRUPT, "dictionary of %" PRId64 " strings needs at"
+                               " least %zu bytes per value, the page has %zu bytes", n, min_bytes, len);
     b.offsets = cairn_malloc((size_t)(n + 1) * sizeof(int64_t));
     if (!b.offsets) return fail_nomem(err);
     b.offsets[0] = 0;

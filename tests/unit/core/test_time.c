@@ -74,6 +74,28 @@ static void test_format_round_trip(void **state)
     assert_string_equal(out, "1970-01-01");
 }
 
+/* Regressions: years outside 0000-9999 round-trip in the expanded form; an offset's colon
+ * must be followed by minutes. */
+static void test_expanded_years_and_offsets(void **state)
+{
+    (void)state;
+    const char *forms[] = {"-0001-03-01T00:00:00Z", "+10000-01-01T00:00:00Z", "-4713-11-24T12:00:00Z"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        char out[CAIRN_TIME_FMT_LEN];
+        cairn_time_format(T(forms[i]), out, sizeof out);
+        assert_string_equal(out, forms[i]);
+    }
+    char out[CAIRN_TIME_FMT_LEN];
+    cairn_date_format((int32_t)cairn_days_from_civil(-1, 3, 1), out, sizeof out);
+    assert_string_equal(out, "-0001-03-01");
+    int32_t days;
+    assert_int_equal(cairn_date_parse(out, strlen(out), &days, NULL), 0);
+    int64_t us;
+    const char *bad[] = {"2024-01-01T00:00+05:", "12345-01-01", "+123-01-01", "-1234567-01-01"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(cairn_time_parse(bad[i], strlen(bad[i]), &us, NULL), CAIRN_EPARSE);
+}
+
 static void test_durations(void **state)
 {
     (void)state;
@@ -109,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_parse_forms),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_expanded_years_and_offsets),
         cmocka_unit_test(test_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

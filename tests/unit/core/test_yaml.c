@@ -91,6 +91,27 @@ static void test_errors_and_aliases(void **state)
     cairn_yaml_free(doc);
 }
 
+/* Regression: 60,000 nested sequences overflowed the stack; now a located error. */
+static void test_deep_nesting_refused(void **state)
+{
+    (void)state;
+    size_t depth = 60000;
+    char *y = cairn_malloc(2 * depth + 1);
+    memset(y, '[', depth);
+    memset(y + depth, ']', depth);
+    y[2 * depth] = '\0';
+    cairn_error e;
+    cairn_error_clear(&e);
+    cairn_yaml_doc *doc = NULL;
+    assert_int_equal(cairn_yaml_parse(y, 2 * depth, "deep.yaml", &doc, &e), CAIRN_EPARSE);
+    assert_non_null(strstr(e.message, "nesting deeper than"));
+    assert_string_equal(e.file, "deep.yaml");
+    cairn_free(y);
+    doc = load("a: [[[[1]]]]\n", &e); /* ordinary nesting is fine */
+    assert_non_null(doc);
+    cairn_yaml_free(doc);
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
@@ -119,6 +140,7 @@ int main(void)
         cmocka_unit_test(test_tree_and_positions),
         cmocka_unit_test(test_scalars),
         cmocka_unit_test(test_errors_and_aliases),
+        cmocka_unit_test(test_deep_nesting_refused),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

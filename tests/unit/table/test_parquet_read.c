@@ -625,6 +625,33 @@ static void test_hand_built(void **state)
     cairn_test_rmtree(dir);
 }
 
+/* Regression: an INT96 Julian day far from the epoch overflowed int64 (undefined behaviour);
+ * now the read fails with a range error naming the column. */
+static void test_int96_out_of_range(void **state)
+{
+    (void)state;
+    const char t96[] = "\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\x7f"
+                       "\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x3d\x25\x00";
+    const hand_column cols[] = {
+        {"t96", PQ_INT96, 0, PQ_REQUIRED, PQ_ENC_PLAIN, PQ_ENC_RLE, t96, sizeof t96 - 1},
+    };
+    size_t len;
+    char *file = hand_file(cols, 1, &len);
+    const char *dir = cairn_test_tmpdir("pq96");
+    char path[600];
+    snprintf(path, sizeof path, "%s/far.parquet", dir);
+    cairn_test_write_file(path, file, len);
+    cairn_table *t = NULL;
+    cairn_error err;
+    cairn_error_clear(&err);
+    int rc = cairn_parquet_read_file(path, NULL, &t, &err);
+    assert_int_not_equal(rc, 0);
+    assert_null(t);
+    assert_non_null(strstr(err.message, "INT96"));
+    cairn_free(file);
+    cairn_test_rmtree(dir);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Allocation failures
  * ---------------------------------------------------------------------------------------- */
@@ -710,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_corrupted),
         cmocka_unit_test(test_hostile_footer),
         cmocka_unit_test(test_hand_built),
+        cmocka_unit_test(test_int96_out_of_range),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_flights),
     };

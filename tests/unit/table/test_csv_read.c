@@ -56,44 +56,6 @@ static int read_err(const char *csv, const cairn_read_options *opts, cairn_error
 }
 
 /* The cell as text ("NULL" for null); static storage. */
-static const char *cell(const cairn_table *t, const char *col, int64_t row)
-{
-    static char out[4][512];
-    static int next;
-    char *o = out[next++ & 3];
-    const cairn_column *c = cairn_table_column_by_name(t, col);
-    if (!c) fail_msg("no column %s", col);
-    assert_true(row < c->length);
-    cairn_value v;
-    cairn_column_get(c, row, &v);
-    cairn_buf b;
-    cairn_buf_init(&b, 0);
-    assert_int_equal(cairn_value_format(&v, "NULL", &b), 0);
-    snprintf(o, 512, "%s", b.data);
-    cairn_buf_release(&b);
-    return o;
-}
-
-static cairn_type col_type(const cairn_table *t, const char *col)
-{
-    const cairn_column *c = cairn_table_column_by_name(t, col);
-    if (!c) fail_msg("no column %s", col);
-    return c->type;
-}
-
-static void assert_error(const cairn_error *e, int code, int64_t line, int64_t column,
-                         const char *field, const char *message_part)
-{
-    char msg[1024];
-    cairn_error_format(e, msg, sizeof msg);
-    if (e->code != code || e->line != line || e->column != column ||
-        strcmp(e->field, field) != 0 || !strstr(e->message, message_part))
-        fail_msg("got code %d line %lld column %lld field '%s': %s; want code %d line %lld "
-                 "column %lld field '%s' message ~ '%s'",
-                 e->code, (long long)e->line, (long long)e->column, e->field, msg, code,
-                 (long long)line, (long long)column, field, message_part);
-}
-
 /* Two tables hold the same names, types and cells. */
 static void assert_same_table(const cairn_table *a, const cairn_table *b)
 {
@@ -106,8 +68,8 @@ static void assert_same_table(const cairn_table *a, const cairn_table *b)
         assert_int_equal(x->null_count, y->null_count);
         for (int64_t r = 0; r < x->length; r++) {
             char p[512], q[512];
-            snprintf(p, sizeof p, "%s", cell(a, x->name, r));
-            snprintf(q, sizeof q, "%s", cell(b, y->name, r));
+            snprintf(p, sizeof p, "%s", cairn_test_cell(a, x->name, r));
+            snprintf(q, sizeof q, "%s", cairn_test_cell(b, y->name, r));
             if (strcmp(p, q) != 0) fail_msg("column %s row %lld: '%s' vs '%s'", x->name, (long long)r, p, q);
         }
     }
@@ -140,21 +102,21 @@ static void test_inference(void **state)
                              ",,,,,y\n",
                              NULL);
     assert_int_equal(cairn_table_num_rows(t), 3);
-    assert_int_equal(col_type(t, "b"), CAIRN_TYPE_BOOL);
-    assert_int_equal(col_type(t, "i"), CAIRN_TYPE_INT64);
-    assert_int_equal(col_type(t, "f"), CAIRN_TYPE_FLOAT64);
-    assert_int_equal(col_type(t, "d"), CAIRN_TYPE_DATE32);
-    assert_int_equal(col_type(t, "ts"), CAIRN_TYPE_TIMESTAMP);
-    assert_int_equal(col_type(t, "s"), CAIRN_TYPE_STRING);
-    assert_string_equal(cell(t, "b", 1), "false");
-    assert_string_equal(cell(t, "i", 1), "-2");
-    assert_string_equal(cell(t, "f", 1), "3.0");
-    assert_string_equal(cell(t, "ts", 0), "2001-01-01T00:01:00Z");
-    assert_string_equal(cell(t, "ts", 1), "2001-01-02T10:00:00Z");
-    assert_string_equal(cell(t, "s", 1), "NULL");
+    assert_int_equal(cairn_test_col_type(t, "b"), CAIRN_TYPE_BOOL);
+    assert_int_equal(cairn_test_col_type(t, "i"), CAIRN_TYPE_INT64);
+    assert_int_equal(cairn_test_col_type(t, "f"), CAIRN_TYPE_FLOAT64);
+    assert_int_equal(cairn_test_col_type(t, "d"), CAIRN_TYPE_DATE32);
+    assert_int_equal(cairn_test_col_type(t, "ts"), CAIRN_TYPE_TIMESTAMP);
+    assert_int_equal(cairn_test_col_type(t, "s"), CAIRN_TYPE_STRING);
+    assert_string_equal(cairn_test_cell(t, "b", 1), "false");
+    assert_string_equal(cairn_test_cell(t, "i", 1), "-2");
+    assert_string_equal(cairn_test_cell(t, "f", 1), "3.0");
+    assert_string_equal(cairn_test_cell(t, "ts", 0), "2001-01-01T00:01:00Z");
+    assert_string_equal(cairn_test_cell(t, "ts", 1), "2001-01-02T10:00:00Z");
+    assert_string_equal(cairn_test_cell(t, "s", 1), "NULL");
     for (size_t c = 0; c < 6; c++) {
         assert_true(cairn_table_column(t, c)->nullable);
-        assert_string_equal(cell(t, cairn_table_column(t, c)->name, 2),
+        assert_string_equal(cairn_test_cell(t, cairn_table_column(t, c)->name, 2),
                             c == 5 ? "y" : "NULL");
     }
     cairn_table_free(t);
@@ -175,11 +137,11 @@ static void test_quotes_newlines_crlf_bom(void **state)
     assert_int_equal(cairn_table_num_rows(t), 4);
     assert_string_equal(cairn_table_column(t, 0)->name, "name");
     assert_string_equal(cairn_table_column(t, 1)->name, "note, with comma");
-    assert_string_equal(cell(t, "name", 0), "a \"quoted\" word");
-    assert_string_equal(cell(t, "note, with comma", 0), "line1\r\nline2\nline3");
-    assert_string_equal(cell(t, "note, with comma", 1), ""); /* quoted empty: a string */
-    assert_string_equal(cell(t, "name", 2), "");
-    assert_string_equal(cell(t, "note, with comma", 3), "no newline at end");
+    assert_string_equal(cairn_test_cell(t, "name", 0), "a \"quoted\" word");
+    assert_string_equal(cairn_test_cell(t, "note, with comma", 0), "line1\r\nline2\nline3");
+    assert_string_equal(cairn_test_cell(t, "note, with comma", 1), ""); /* quoted empty: a string */
+    assert_string_equal(cairn_test_cell(t, "name", 2), "");
+    assert_string_equal(cairn_test_cell(t, "note, with comma", 3), "no newline at end");
     cairn_table_free(t);
 }
 
@@ -190,11 +152,11 @@ static void test_nulls_and_null_text(void **state)
     cairn_read_options_init(&o);
     o.null_text = "NA";
     cairn_table *t = read_ok("a,b\nNA,\"NA\"\n1,NA\n,x\n", &o);
-    assert_int_equal(col_type(t, "a"), CAIRN_TYPE_INT64);
-    assert_string_equal(cell(t, "a", 0), "NULL");
-    assert_string_equal(cell(t, "b", 0), "NA"); /* quoted: the text, not null */
-    assert_string_equal(cell(t, "b", 1), "NULL");
-    assert_string_equal(cell(t, "a", 2), "NULL");
+    assert_int_equal(cairn_test_col_type(t, "a"), CAIRN_TYPE_INT64);
+    assert_string_equal(cairn_test_cell(t, "a", 0), "NULL");
+    assert_string_equal(cairn_test_cell(t, "b", 0), "NA"); /* quoted: the text, not null */
+    assert_string_equal(cairn_test_cell(t, "b", 1), "NULL");
+    assert_string_equal(cairn_test_cell(t, "a", 2), "NULL");
     assert_int_equal(cairn_table_column_by_name(t, "a")->null_count, 2);
     cairn_table_free(t);
 }
@@ -211,8 +173,8 @@ static void test_no_header_and_options(void **state)
     assert_int_equal(cairn_table_num_rows(t), 2);
     assert_string_equal(cairn_table_column(t, 0)->name, "column1");
     assert_string_equal(cairn_table_column(t, 1)->name, "column2");
-    assert_string_equal(cell(t, "column2", 0), "a;b");
-    assert_string_equal(cell(t, "column2", 1), "it's");
+    assert_string_equal(cairn_test_cell(t, "column2", 0), "a;b");
+    assert_string_equal(cairn_test_cell(t, "column2", 1), "it's");
     cairn_table_free(t);
 
     cairn_field fields[] = {{"x", CAIRN_TYPE_INT32, false}, {"y", CAIRN_TYPE_STRING, true}};
@@ -221,9 +183,9 @@ static void test_no_header_and_options(void **state)
     o.fields = fields;
     o.nfields = 2;
     t = read_ok("1,a\n2,b\n", &o);
-    assert_int_equal(col_type(t, "x"), CAIRN_TYPE_INT32);
+    assert_int_equal(cairn_test_col_type(t, "x"), CAIRN_TYPE_INT32);
     assert_false(cairn_table_column(t, 0)->nullable);
-    assert_string_equal(cell(t, "y", 1), "b");
+    assert_string_equal(cairn_test_cell(t, "y", 1), "b");
     cairn_table_free(t);
 }
 
@@ -249,7 +211,7 @@ static void test_empty_inputs(void **state)
     t = read_ok("a,b\n", NULL);
     assert_int_equal(cairn_table_num_columns(t), 2);
     assert_int_equal(cairn_table_num_rows(t), 0);
-    assert_int_equal(col_type(t, "a"), CAIRN_TYPE_STRING);
+    assert_int_equal(cairn_test_col_type(t, "a"), CAIRN_TYPE_STRING);
     cairn_table_free(t);
     cairn_field fields[] = {{"n", CAIRN_TYPE_INT64, false}};
     cairn_read_options o;
@@ -258,7 +220,7 @@ static void test_empty_inputs(void **state)
     o.nfields = 1;
     t = read_ok("", &o);
     assert_int_equal(cairn_table_num_columns(t), 1);
-    assert_int_equal(col_type(t, "n"), CAIRN_TYPE_INT64);
+    assert_int_equal(cairn_test_col_type(t, "n"), CAIRN_TYPE_INT64);
     cairn_table_free(t);
 }
 
@@ -278,20 +240,20 @@ static void test_explicit_schema(void **state)
     cairn_table *t = read_ok("s,d,x,n,when\n007,2001-05-01,0.1,12,2001-01-01 00:00:00\n", &o);
     assert_string_equal(cairn_table_column(t, 0)->name, "when");
     assert_string_equal(cairn_table_column(t, 3)->name, "s");
-    assert_string_equal(cell(t, "s", 0), "007");
-    assert_string_equal(cell(t, "n", 0), "12");
+    assert_string_equal(cairn_test_cell(t, "s", 0), "007");
+    assert_string_equal(cairn_test_cell(t, "n", 0), "12");
     assert_true(cairn_table_column_by_name(t, "x")->type == CAIRN_TYPE_FLOAT32);
     assert_true(((float *)cairn_table_column_by_name(t, "x")->values)[0] == 0.1f);
-    assert_string_equal(cell(t, "d", 0), "2001-05-01");
+    assert_string_equal(cairn_test_cell(t, "d", 0), "2001-05-01");
     cairn_table_free(t);
 
     cairn_error e;
     assert_int_equal(read_err("when,n,x,s,d,extra\n", &o, &e), CAIRN_EPARSE);
-    assert_error(&e, CAIRN_EPARSE, 1, 6, "extra", "not in the schema");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 6, "extra", "not in the schema");
     o.ignore_unknown = true;
     t = read_ok("extra,when,n,x,s,d\nzz,2001-01-01,1,2,3,2001-01-01\n", &o);
     assert_int_equal(cairn_table_num_columns(t), 5);
-    assert_string_equal(cell(t, "n", 0), "1");
+    assert_string_equal(cairn_test_cell(t, "n", 0), "1");
     cairn_table_free(t);
     assert_int_equal(read_err("when,n,x,s\n", &o, &e), CAIRN_ENOTFOUND);
     assert_string_equal(e.field, "d");
@@ -307,12 +269,12 @@ static void test_error_field_count(void **state)
     (void)state;
     cairn_error e;
     read_err("a,b,c,d,e\n1,2,3,4,5\n1,2,3,4\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 3, 5, "e", "wrong number of fields");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 3, 5, "e", "wrong number of fields");
     assert_string_equal(e.expected, "5 fields");
     assert_string_equal(e.found, "4");
     assert_int_equal(e.row, 1);
     read_err("a,b\n1,2,3\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 2, 3, "", "wrong number of fields");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 2, 3, "", "wrong number of fields");
     assert_string_equal(e.found, "3");
 }
 
@@ -321,11 +283,11 @@ static void test_error_quotes(void **state)
     (void)state;
     cairn_error e;
     read_err("a,b\n1,\"never closed\n2,3\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 2, 2, "b", "unterminated quoted field");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 2, 2, "b", "unterminated quoted field");
     read_err("a,b\n1,2\n3,x\"y\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 3, 2, "b", "quote inside an unquoted field");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 3, 2, "b", "quote inside an unquoted field");
     read_err("a,b\n\"x\"y,2\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 2, 1, "a", "after a closing quote");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 2, 1, "a", "after a closing quote");
     assert_string_equal(e.found, "'y'");
     read_err("a,\"b\n", NULL, &e); /* in the header */
     assert_int_equal(e.code, CAIRN_EPARSE);
@@ -344,18 +306,18 @@ static void test_error_values(void **state)
     o.nfields = 3;
     cairn_error e;
     read_err("id,small,s\n1,2,x\nabc,2,x\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 3, 1, "id", "not a valid int64");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 3, 1, "id", "not a valid int64");
     assert_string_equal(e.expected, "int64");
     assert_string_equal(e.found, "'abc'");
     read_err("id,small,s\n1,99999999999,x\n", &o, &e);
-    assert_error(&e, CAIRN_ERANGE, 2, 2, "small", "out of range for int32");
+    cairn_test_assert_error(&e, CAIRN_ERANGE, 2, 2, "small", "out of range for int32");
     read_err("id,small,s\n1,2,x\n,3,y\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 3, 1, "id", "null in a non-nullable field");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 3, 1, "id", "null in a non-nullable field");
     read_err("id,small,s\n1,2,ab\xff\n", &o, &e);
-    assert_error(&e, CAIRN_EPARSE, 2, 3, "s", "invalid UTF-8");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 2, 3, "s", "invalid UTF-8");
     /* a quoted empty string is not null, and not an int64 either */
     read_err("id,small,s\n\"\",1,x\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 2, 1, "id", "not a valid int64");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 2, 1, "id", "not a valid int64");
     assert_string_equal(e.found, "''");
 }
 
@@ -377,12 +339,12 @@ static void test_physical_line_numbers(void **state)
     cairn_table *t = read_ok(csv, &o);
     assert_int_equal(cairn_table_num_rows(t), 3);
     assert_int_equal(bad.count, 2);
-    assert_error(&bad.errs[0], CAIRN_EPARSE, 8, 3, "", "wrong number of fields");
+    cairn_test_assert_error(&bad.errs[0], CAIRN_EPARSE, 8, 3, "", "wrong number of fields");
     assert_int_equal(bad.errs[0].row, 2);
     assert_string_equal(bad.raws[0], "3,4,5");
-    assert_error(&bad.errs[1], CAIRN_EPARSE, 11, 2, "b", "wrong number of fields");
+    cairn_test_assert_error(&bad.errs[1], CAIRN_EPARSE, 11, 2, "b", "wrong number of fields");
     assert_int_equal(bad.errs[1].row, 4);
-    assert_string_equal(cell(t, "b", 2), "x\ny\"z");
+    assert_string_equal(cairn_test_cell(t, "b", 2), "x\ny\"z");
     cairn_table_free(t);
     cairn_error e;
     read_err(csv, NULL, &e);
@@ -400,15 +362,15 @@ static void test_bad_row_callback(void **state)
     o.bad_row_ud = &bad;
     cairn_table *t = read_ok(csv, &o);
     assert_int_equal(cairn_table_num_rows(t), 3);
-    assert_string_equal(cell(t, "a", 0), "1");
-    assert_string_equal(cell(t, "a", 1), "5");
-    assert_string_equal(cell(t, "a", 2), "8");
+    assert_string_equal(cairn_test_cell(t, "a", 0), "1");
+    assert_string_equal(cairn_test_cell(t, "a", 1), "5");
+    assert_string_equal(cairn_test_cell(t, "a", 2), "8");
     assert_int_equal(bad.count, 4);
-    assert_error(&bad.errs[0], CAIRN_EPARSE, 3, 1, "a", "quote inside");
+    cairn_test_assert_error(&bad.errs[0], CAIRN_EPARSE, 3, 1, "a", "quote inside");
     assert_string_equal(bad.raws[0], "x\"y,3");
-    assert_error(&bad.errs[1], CAIRN_EPARSE, 4, 2, "b", "wrong number");
-    assert_error(&bad.errs[2], CAIRN_EPARSE, 6, 1, "a", "after a closing quote");
-    assert_error(&bad.errs[3], CAIRN_EPARSE, 8, 2, "b", "unterminated");
+    cairn_test_assert_error(&bad.errs[1], CAIRN_EPARSE, 4, 2, "b", "wrong number");
+    cairn_test_assert_error(&bad.errs[2], CAIRN_EPARSE, 6, 1, "a", "after a closing quote");
+    cairn_test_assert_error(&bad.errs[3], CAIRN_EPARSE, 8, 2, "b", "unterminated");
     assert_string_equal(bad.raws[3], "10,\"open\n11,12");
     for (int i = 0; i < 4; i++) assert_string_equal(bad.errs[i].file, "t.csv");
     cairn_table_free(t);
@@ -419,7 +381,7 @@ static void test_bad_row_callback(void **state)
     cairn_error e;
     read_err(csv, &o, &e);
     assert_int_equal(stop.count, 2);
-    assert_error(&e, CAIRN_EPARSE, 4, 2, "b", "wrong number");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 4, 2, "b", "wrong number");
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -438,18 +400,18 @@ static void test_widening_reparse(void **state)
                              "3,2.5,x,2001-01-03 04:05:06,maybe\n"
                              "4,1e3,4,,true\n",
                              &o);
-    assert_int_equal(col_type(t, "i"), CAIRN_TYPE_INT64);
-    assert_int_equal(col_type(t, "f"), CAIRN_TYPE_FLOAT64);
-    assert_int_equal(col_type(t, "s"), CAIRN_TYPE_STRING);
-    assert_int_equal(col_type(t, "d"), CAIRN_TYPE_TIMESTAMP);
-    assert_int_equal(col_type(t, "b"), CAIRN_TYPE_STRING);
-    assert_string_equal(cell(t, "f", 0), "1.0");
-    assert_string_equal(cell(t, "f", 3), "1000.0");
-    assert_string_equal(cell(t, "s", 0), "1");
-    assert_string_equal(cell(t, "d", 0), "2001-01-01T00:00:00Z");
-    assert_string_equal(cell(t, "d", 2), "2001-01-03T04:05:06Z");
-    assert_string_equal(cell(t, "b", 2), "maybe");
-    assert_string_equal(cell(t, "b", 0), "true");
+    assert_int_equal(cairn_test_col_type(t, "i"), CAIRN_TYPE_INT64);
+    assert_int_equal(cairn_test_col_type(t, "f"), CAIRN_TYPE_FLOAT64);
+    assert_int_equal(cairn_test_col_type(t, "s"), CAIRN_TYPE_STRING);
+    assert_int_equal(cairn_test_col_type(t, "d"), CAIRN_TYPE_TIMESTAMP);
+    assert_int_equal(cairn_test_col_type(t, "b"), CAIRN_TYPE_STRING);
+    assert_string_equal(cairn_test_cell(t, "f", 0), "1.0");
+    assert_string_equal(cairn_test_cell(t, "f", 3), "1000.0");
+    assert_string_equal(cairn_test_cell(t, "s", 0), "1");
+    assert_string_equal(cairn_test_cell(t, "d", 0), "2001-01-01T00:00:00Z");
+    assert_string_equal(cairn_test_cell(t, "d", 2), "2001-01-03T04:05:06Z");
+    assert_string_equal(cairn_test_cell(t, "b", 2), "maybe");
+    assert_string_equal(cairn_test_cell(t, "b", 0), "true");
     cairn_table_free(t);
 }
 
@@ -462,7 +424,7 @@ static void test_max_rows(void **state)
     /* Rows past the limit are never looked at: their errors do not matter. */
     cairn_table *t = read_ok("a,b\n1,x\n2,y\n3\n\"broken\n", &o);
     assert_int_equal(cairn_table_num_rows(t), 2);
-    assert_string_equal(cell(t, "b", 1), "y");
+    assert_string_equal(cairn_test_cell(t, "b", 1), "y");
     cairn_table_free(t);
     /* Bad rows before the limit are reported and do not count. */
     bad_list bad = {0};
@@ -524,7 +486,7 @@ static void test_read_file_tsv(void **state)
     cairn_table *t = NULL;
     cairn_error e;
     CAIRN_ASSERT_OK(cairn_csv_read_file(path, NULL, &t, &e), &e);
-    assert_string_equal(cell(t, "b", 0), "hello, world");
+    assert_string_equal(cairn_test_cell(t, "b", 0), "hello, world");
     cairn_table_free(t);
     snprintf(path, sizeof path, "%s/missing.csv", dir);
     assert_int_not_equal(cairn_csv_read_file(path, NULL, &t, &e), 0);
@@ -547,7 +509,7 @@ static void test_wide_rows(void **state)
     cairn_table *t = read_ok(b.data, NULL);
     assert_int_equal(cairn_table_num_columns(t), 300);
     assert_int_equal(cairn_table_num_rows(t), 3);
-    assert_string_equal(cell(t, "c299", 2), "3299");
+    assert_string_equal(cairn_test_cell(t, "c299", 2), "3299");
     cairn_table_free(t);
     cairn_buf_release(&b);
 }
@@ -659,9 +621,9 @@ static void test_parallel_equals_sequential_big(void **state)
     read_both(csv, len, &o, false);
     cairn_table *t = read_ok(csv, NULL);
     assert_int_equal(cairn_table_num_rows(t), 150000);
-    assert_int_equal(col_type(t, "when"), CAIRN_TYPE_TIMESTAMP);
-    assert_int_equal(col_type(t, "flag"), CAIRN_TYPE_BOOL);
-    assert_int_equal(col_type(t, "x"), CAIRN_TYPE_FLOAT64);
+    assert_int_equal(cairn_test_col_type(t, "when"), CAIRN_TYPE_TIMESTAMP);
+    assert_int_equal(cairn_test_col_type(t, "flag"), CAIRN_TYPE_BOOL);
+    assert_int_equal(cairn_test_col_type(t, "x"), CAIRN_TYPE_FLOAT64);
     cairn_table_free(t);
     cairn_free(csv);
 

@@ -6,28 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cairn_table *new_table(void)
-{
-    cairn_table *t;
-    assert_int_equal(cairn_table_create(&t), 0);
-    return t;
-}
-
-static cairn_column *add(cairn_table *t, const char *name, cairn_type type)
-{
-    cairn_column *c;
-    assert_int_equal(cairn_table_add_column(t, name, type, true, &c), 0);
-    return c;
-}
-
-static void put_str(cairn_column *c, const char *s)
-{
-    if (s)
-        assert_int_equal(cairn_column_append_string(c, s, strlen(s)), 0);
-    else
-        assert_int_equal(cairn_column_append_null(c), 0);
-}
-
 /* The cell as text ("<null>" for null). */
 static const char *cell(const cairn_table *t, const char *column, int64_t row, char *buf,
                         size_t cap)
@@ -50,10 +28,10 @@ static const char *cell(const cairn_table *t, const char *column, int64_t row, c
  * right: id int32 [2, 1, 2, null, 5, 2], name [r0 .. r5], score [10 .. 15] */
 static void fixtures(cairn_table **left, cairn_table **right)
 {
-    cairn_table *l = new_table(), *r = new_table();
-    cairn_column *lid = add(l, "id", CAIRN_TYPE_INT64), *lname = add(l, "name", CAIRN_TYPE_STRING);
-    cairn_column *rid = add(r, "id", CAIRN_TYPE_INT32), *rname = add(r, "name", CAIRN_TYPE_STRING);
-    cairn_column *score = add(r, "score", CAIRN_TYPE_FLOAT64);
+    cairn_table *l = cairn_test_table(), *r = cairn_test_table();
+    cairn_column *lid = cairn_test_add(l, "id", CAIRN_TYPE_INT64), *lname = cairn_test_add(l, "name", CAIRN_TYPE_STRING);
+    cairn_column *rid = cairn_test_add(r, "id", CAIRN_TYPE_INT32), *rname = cairn_test_add(r, "name", CAIRN_TYPE_STRING);
+    cairn_column *score = cairn_test_add(r, "score", CAIRN_TYPE_FLOAT64);
     int64_t lids[] = {1, 2, 2, -1, 3, 4};
     const char *lnames[] = {"a", "b", "c", "d", "e", "f"};
     for (int i = 0; i < 6; i++) {
@@ -61,7 +39,7 @@ static void fixtures(cairn_table **left, cairn_table **right)
             assert_int_equal(cairn_column_append_null(lid), 0);
         else
             assert_int_equal(cairn_column_append_int64(lid, lids[i]), 0);
-        put_str(lname, lnames[i]);
+        cairn_test_put_str(lname, lnames[i]);
     }
     int32_t rids[] = {2, 1, 2, -1, 5, 2};
     for (int i = 0; i < 6; i++) {
@@ -70,7 +48,7 @@ static void fixtures(cairn_table **left, cairn_table **right)
         else
             assert_int_equal(cairn_column_append_int32(rid, rids[i]), 0);
         char text[4] = {'r', (char)('0' + i), 0, 0};
-        put_str(rname, text);
+        cairn_test_put_str(rname, text);
         assert_int_equal(cairn_column_append_float64(score, 10 + i), 0);
     }
     *left = l;
@@ -134,20 +112,20 @@ static void test_left(void **state)
 static void test_multi_key_and_dictionary(void **state)
 {
     (void)state;
-    cairn_table *l = new_table(), *r = new_table(), *j;
-    cairn_column *la = add(l, "a", CAIRN_TYPE_STRING), *lb = add(l, "b", CAIRN_TYPE_DATE32);
-    cairn_column *ra = add(r, "ka", CAIRN_TYPE_STRING), *rb = add(r, "kb", CAIRN_TYPE_DATE32);
-    cairn_column *rv = add(r, "v", CAIRN_TYPE_BOOL);
+    cairn_table *l = cairn_test_table(), *r = cairn_test_table(), *j;
+    cairn_column *la = cairn_test_add(l, "a", CAIRN_TYPE_STRING), *lb = cairn_test_add(l, "b", CAIRN_TYPE_DATE32);
+    cairn_column *ra = cairn_test_add(r, "ka", CAIRN_TYPE_STRING), *rb = cairn_test_add(r, "kb", CAIRN_TYPE_DATE32);
+    cairn_column *rv = cairn_test_add(r, "v", CAIRN_TYPE_BOOL);
     const char *las[] = {"x", "x", "y", NULL, "y"};
     int32_t lbs[] = {1, 2, 1, 1, 2};
     for (int i = 0; i < 5; i++) {
-        put_str(la, las[i]);
+        cairn_test_put_str(la, las[i]);
         assert_int_equal(cairn_column_append_int32(lb, lbs[i]), 0);
     }
     const char *ras[] = {"y", "x", "x", "y", "z"};
     int32_t rbs[] = {1, 2, 2, 2, 1};
     for (int i = 0; i < 5; i++) {
-        put_str(ra, ras[i]);
+        cairn_test_put_str(ra, ras[i]);
         assert_int_equal(cairn_column_append_int32(rb, rbs[i]), 0);
         assert_int_equal(cairn_column_append_bool(rv, i % 2), 0);
     }
@@ -192,12 +170,12 @@ static void test_errors(void **state)
 static void test_name_clash_chain(void **state)
 {
     (void)state;
-    cairn_table *l = new_table(), *r = new_table(), *j;
-    cairn_column *lk = add(l, "k", CAIRN_TYPE_STRING), *lx = add(l, "x", CAIRN_TYPE_INT32);
-    cairn_column *lxr = add(l, "x_right", CAIRN_TYPE_INT32);
-    cairn_column *rk = add(r, "k", CAIRN_TYPE_STRING), *rx = add(r, "x", CAIRN_TYPE_INT32);
-    put_str(lk, "");
-    put_str(rk, "");
+    cairn_table *l = cairn_test_table(), *r = cairn_test_table(), *j;
+    cairn_column *lk = cairn_test_add(l, "k", CAIRN_TYPE_STRING), *lx = cairn_test_add(l, "x", CAIRN_TYPE_INT32);
+    cairn_column *lxr = cairn_test_add(l, "x_right", CAIRN_TYPE_INT32);
+    cairn_column *rk = cairn_test_add(r, "k", CAIRN_TYPE_STRING), *rx = cairn_test_add(r, "x", CAIRN_TYPE_INT32);
+    cairn_test_put_str(lk, "");
+    cairn_test_put_str(rk, "");
     assert_int_equal(cairn_column_append_int32(lx, 1), 0);
     assert_int_equal(cairn_column_append_int32(lxr, 2), 0);
     assert_int_equal(cairn_column_append_int32(rx, 3), 0);
@@ -216,9 +194,9 @@ static void test_random_against_nested_loop(void **state)
 {
     (void)state;
     srand(42);
-    cairn_table *l = new_table(), *r = new_table(), *j;
-    cairn_column *lk = add(l, "k", CAIRN_TYPE_INT64), *lrow = add(l, "lrow", CAIRN_TYPE_INT64);
-    cairn_column *rk = add(r, "k", CAIRN_TYPE_INT64), *rrow = add(r, "rrow", CAIRN_TYPE_INT64);
+    cairn_table *l = cairn_test_table(), *r = cairn_test_table(), *j;
+    cairn_column *lk = cairn_test_add(l, "k", CAIRN_TYPE_INT64), *lrow = cairn_test_add(l, "lrow", CAIRN_TYPE_INT64);
+    cairn_column *rk = cairn_test_add(r, "k", CAIRN_TYPE_INT64), *rrow = cairn_test_add(r, "rrow", CAIRN_TYPE_INT64);
     for (int i = 0; i < 700; i++) {
         if (rand() % 20 == 0)
             assert_int_equal(cairn_column_append_null(lk), 0);

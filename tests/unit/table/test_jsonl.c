@@ -47,43 +47,6 @@ static void read_err(const char *text, const cairn_read_options *opts, cairn_err
     assert_null(t);
 }
 
-static const char *cell(const cairn_table *t, const char *col, int64_t row)
-{
-    static char out[4][512];
-    static int next;
-    char *o = out[next++ & 3];
-    const cairn_column *c = cairn_table_column_by_name(t, col);
-    if (!c) fail_msg("no column %s", col);
-    cairn_value v;
-    cairn_column_get(c, row, &v);
-    cairn_buf b;
-    cairn_buf_init(&b, 0);
-    assert_int_equal(cairn_value_format(&v, "NULL", &b), 0);
-    snprintf(o, 512, "%s", b.data);
-    cairn_buf_release(&b);
-    return o;
-}
-
-static cairn_type col_type(const cairn_table *t, const char *col)
-{
-    const cairn_column *c = cairn_table_column_by_name(t, col);
-    if (!c) fail_msg("no column %s", col);
-    return c->type;
-}
-
-static void assert_error(const cairn_error *e, int code, int64_t line, int64_t column,
-                         const char *field, const char *message_part)
-{
-    char msg[1024];
-    cairn_error_format(e, msg, sizeof msg);
-    if (e->code != code || e->line != line || e->column != column ||
-        strcmp(e->field, field) != 0 || !strstr(e->message, message_part))
-        fail_msg("got code %d line %lld column %lld field '%s': %s; want code %d line %lld "
-                 "column %lld field '%s' message ~ '%s'",
-                 e->code, (long long)e->line, (long long)e->column, e->field, msg, code,
-                 (long long)line, (long long)column, field, message_part);
-}
-
 static void test_inference(void **state)
 {
     (void)state;
@@ -99,21 +62,21 @@ static void test_inference(void **state)
     const char *order[] = {"a", "b", "nest", "ts", "flag", "day", "f", "big"};
     assert_int_equal(cairn_table_num_columns(t), 8);
     for (size_t i = 0; i < 8; i++) assert_string_equal(cairn_table_column(t, i)->name, order[i]);
-    assert_int_equal(col_type(t, "a"), CAIRN_TYPE_INT64);
-    assert_int_equal(col_type(t, "b"), CAIRN_TYPE_STRING);
-    assert_int_equal(col_type(t, "nest"), CAIRN_TYPE_STRING);
-    assert_int_equal(col_type(t, "ts"), CAIRN_TYPE_TIMESTAMP);
-    assert_int_equal(col_type(t, "flag"), CAIRN_TYPE_BOOL);
-    assert_int_equal(col_type(t, "day"), CAIRN_TYPE_DATE32);
-    assert_int_equal(col_type(t, "f"), CAIRN_TYPE_FLOAT64);
-    assert_int_equal(col_type(t, "big"), CAIRN_TYPE_FLOAT64);
-    assert_string_equal(cell(t, "nest", 0), "[1, {\"d\": 2}]");
-    assert_string_equal(cell(t, "nest", 2), "{}");
-    assert_string_equal(cell(t, "b", 1), "y\xc3\xa9\"\xf0\x9f\x98\x80");
-    assert_string_equal(cell(t, "a", 2), "NULL");
-    assert_string_equal(cell(t, "flag", 0), "NULL"); /* missing key */
-    assert_string_equal(cell(t, "ts", 2), "2001-01-02T00:00:00Z");
-    assert_string_equal(cell(t, "f", 2), "1.0");
+    assert_int_equal(cairn_test_col_type(t, "a"), CAIRN_TYPE_INT64);
+    assert_int_equal(cairn_test_col_type(t, "b"), CAIRN_TYPE_STRING);
+    assert_int_equal(cairn_test_col_type(t, "nest"), CAIRN_TYPE_STRING);
+    assert_int_equal(cairn_test_col_type(t, "ts"), CAIRN_TYPE_TIMESTAMP);
+    assert_int_equal(cairn_test_col_type(t, "flag"), CAIRN_TYPE_BOOL);
+    assert_int_equal(cairn_test_col_type(t, "day"), CAIRN_TYPE_DATE32);
+    assert_int_equal(cairn_test_col_type(t, "f"), CAIRN_TYPE_FLOAT64);
+    assert_int_equal(cairn_test_col_type(t, "big"), CAIRN_TYPE_FLOAT64);
+    assert_string_equal(cairn_test_cell(t, "nest", 0), "[1, {\"d\": 2}]");
+    assert_string_equal(cairn_test_cell(t, "nest", 2), "{}");
+    assert_string_equal(cairn_test_cell(t, "b", 1), "y\xc3\xa9\"\xf0\x9f\x98\x80");
+    assert_string_equal(cairn_test_cell(t, "a", 2), "NULL");
+    assert_string_equal(cairn_test_cell(t, "flag", 0), "NULL"); /* missing key */
+    assert_string_equal(cairn_test_cell(t, "ts", 2), "2001-01-02T00:00:00Z");
+    assert_string_equal(cairn_test_cell(t, "f", 2), "1.0");
     cairn_table_free(t);
 }
 
@@ -131,15 +94,15 @@ static void test_widening_and_new_keys(void **state)
     assert_int_equal(cairn_table_num_columns(t), 4);
     assert_string_equal(cairn_table_column(t, 2)->name, "late");
     assert_string_equal(cairn_table_column(t, 3)->name, "mixed");
-    assert_int_equal(col_type(t, "n"), CAIRN_TYPE_STRING); /* number + bool */
-    assert_string_equal(cell(t, "n", 0), "1");
-    assert_string_equal(cell(t, "n", 1), "2.5");
-    assert_string_equal(cell(t, "n", 3), "true");
-    assert_int_equal(col_type(t, "s"), CAIRN_TYPE_STRING);
-    assert_string_equal(cell(t, "s", 0), "2001-01-01");
-    assert_string_equal(cell(t, "late", 1), "[1]");
-    assert_string_equal(cell(t, "mixed", 2), "1");
-    assert_string_equal(cell(t, "mixed", 3), "one");
+    assert_int_equal(cairn_test_col_type(t, "n"), CAIRN_TYPE_STRING); /* number + bool */
+    assert_string_equal(cairn_test_cell(t, "n", 0), "1");
+    assert_string_equal(cairn_test_cell(t, "n", 1), "2.5");
+    assert_string_equal(cairn_test_cell(t, "n", 3), "true");
+    assert_int_equal(cairn_test_col_type(t, "s"), CAIRN_TYPE_STRING);
+    assert_string_equal(cairn_test_cell(t, "s", 0), "2001-01-01");
+    assert_string_equal(cairn_test_cell(t, "late", 1), "[1]");
+    assert_string_equal(cairn_test_cell(t, "mixed", 2), "1");
+    assert_string_equal(cairn_test_cell(t, "mixed", 3), "one");
     cairn_table_free(t);
 }
 
@@ -159,34 +122,34 @@ static void test_explicit_schema(void **state)
                              "{\"id\": 8, \"x\": 0.1}\n",
                              &o);
     assert_string_equal(cairn_table_column(t, 0)->name, "id");
-    assert_string_equal(cell(t, "tags", 0), "[\"a\"]");
-    assert_string_equal(cell(t, "when", 0), "2001-01-01T00:01:00Z");
+    assert_string_equal(cairn_test_cell(t, "tags", 0), "[\"a\"]");
+    assert_string_equal(cairn_test_cell(t, "when", 0), "2001-01-01T00:01:00Z");
     assert_true(((float *)cairn_table_column_by_name(t, "x")->values)[1] == 0.1f);
-    assert_string_equal(cell(t, "when", 1), "NULL");
+    assert_string_equal(cairn_test_cell(t, "when", 1), "NULL");
     cairn_table_free(t);
 
     cairn_error e;
     read_err("{\"id\": 1}\n{\"id\": 2, \"zzz\": 3}\n", &o, &e);
-    assert_error(&e, CAIRN_EPARSE, 2, 11, "zzz", "not in the schema");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 2, 11, "zzz", "not in the schema");
     o.ignore_unknown = true;
     t = read_ok("{\"id\": 2, \"zzz\": 3}\n", &o);
     assert_int_equal(cairn_table_num_columns(t), 5);
     cairn_table_free(t);
     read_err("{\"id\": \"7\"}\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 1, 8, "id", "expected int64, found string");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 1, 8, "id", "expected int64, found string");
     assert_string_equal(e.found, "'\"7\"'");
     read_err("{\"id\": 1.5}\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 1, 8, "id", "expected int64, found number");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 1, 8, "id", "expected int64, found number");
     read_err("{\"id\": 1, \"small\": 3000000000}\n", &o, &e);
-    assert_error(&e, CAIRN_ERANGE, 1, 20, "small", "out of range for int32");
+    cairn_test_assert_error(&e, CAIRN_ERANGE, 1, 20, "small", "out of range for int32");
     read_err("{\"id\": 1, \"when\": \"noon\"}\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 1, 19, "when", "expected timestamp");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 1, 19, "when", "expected timestamp");
     read_err("{\"id\": 1, \"tags\": 5}\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 1, 19, "tags", "expected string, found integer");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 1, 19, "tags", "expected string, found integer");
     read_err("{\"x\": 1}\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 1, 0, "id", "missing key");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 1, 0, "id", "missing key");
     read_err("{\"id\": null}\n", &o, &e);
-    assert_error(&e, CAIRN_ETYPE, 1, 8, "id", "null in a non-nullable");
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 1, 8, "id", "null in a non-nullable");
 }
 
 static void test_syntax_errors(void **state)
@@ -195,34 +158,34 @@ static void test_syntax_errors(void **state)
     cairn_error e;
     /* character columns count code points: "é" is one */
     read_err("{\"a\": 1}\n{\"\xc3\xa9\": 1, \"b\" 2}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 2, 14, "", "expected ':' after a key");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 2, 14, "", "expected ':' after a key");
     read_err("{\"a\": 1,}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 9, "", "expected a string key");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 9, "", "expected a string key");
     read_err("{\"a\": tru}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 7, "", "invalid literal");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 7, "", "invalid literal");
     read_err("{\"a\": 01}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 8, "", "expected ',' or '}'");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 8, "", "expected ',' or '}'");
     read_err("{\"a\": \"x\\q\"}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 9, "", "invalid escape");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 9, "", "invalid escape");
     read_err("{\"a\": \"\\ud800\"}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 8, "", "surrogate");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 8, "", "surrogate");
     read_err("{\"a\": \"tab\there\"}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 11, "", "control character");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 11, "", "control character");
     read_err("{\"a\": \"\xff\"}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 8, "", "invalid UTF-8");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 8, "", "invalid UTF-8");
     read_err("{\"a\": 1} {}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 10, "", "unexpected text after the object");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 10, "", "unexpected text after the object");
     read_err("{\"a\": [1, 2}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 12, "", "expected ',' or ']'");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 12, "", "expected ',' or ']'");
     read_err("{\"a\": \"open\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 7, "", "unterminated string");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 7, "", "unterminated string");
     read_err("{\"a\": 1e999}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 7, "", "out of range");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 7, "", "out of range");
     read_err("[1, 2]\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 1, "", "one JSON object");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 1, "", "one JSON object");
     assert_string_equal(e.found, "array");
     read_err("{\"a\": 1, \"a\": 2}\n", NULL, &e);
-    assert_error(&e, CAIRN_EPARSE, 1, 10, "a", "duplicate key");
+    cairn_test_assert_error(&e, CAIRN_EPARSE, 1, 10, "a", "duplicate key");
     /* deep nesting is refused, not a stack overflow */
     char deep[2100];
     size_t n = 0;
@@ -244,12 +207,12 @@ static void test_bad_rows_collected(void **state)
     o.bad_row_ud = &bad;
     cairn_table *t = read_ok("{\"a\": 1}\n{oops}\n\n{\"a\": 2}\n\"str\"\n{\"a\": 3}\r\n", &o);
     assert_int_equal(cairn_table_num_rows(t), 3);
-    assert_string_equal(cell(t, "a", 2), "3");
+    assert_string_equal(cairn_test_cell(t, "a", 2), "3");
     assert_int_equal(bad.count, 2);
-    assert_error(&bad.errs[0], CAIRN_EPARSE, 2, 2, "", "expected a string key");
+    cairn_test_assert_error(&bad.errs[0], CAIRN_EPARSE, 2, 2, "", "expected a string key");
     assert_string_equal(bad.raws[0], "{oops}");
     assert_int_equal(bad.errs[0].row, 1);
-    assert_error(&bad.errs[1], CAIRN_EPARSE, 5, 1, "", "one JSON object");
+    cairn_test_assert_error(&bad.errs[1], CAIRN_EPARSE, 5, 1, "", "one JSON object");
     assert_int_equal(bad.errs[1].row, 3);
     cairn_table_free(t);
 }
@@ -307,16 +270,16 @@ static void test_writer(void **state)
     o.fields = fields;
     o.nfields = 6;
     cairn_table *back = read_ok(out.data, &o);
-    assert_string_equal(cell(back, "s", 0), "q\"\n\\\x01\xc3\xa9");
-    assert_string_equal(cell(back, "i", 0), "-9223372036854775808");
-    assert_string_equal(cell(back, "ts", 0), "2001-01-01T00:01:00Z");
-    assert_string_equal(cell(back, "f", 1), "NULL");
+    assert_string_equal(cairn_test_cell(back, "s", 0), "q\"\n\\\x01\xc3\xa9");
+    assert_string_equal(cairn_test_cell(back, "i", 0), "-9223372036854775808");
+    assert_string_equal(cairn_test_cell(back, "ts", 0), "2001-01-01T00:01:00Z");
+    assert_string_equal(cairn_test_cell(back, "f", 1), "NULL");
     cairn_table_free(back);
     /* inferred: the ISO strings come back as timestamp and date */
     back = read_ok(out.data, NULL);
-    assert_int_equal(col_type(back, "ts"), CAIRN_TYPE_TIMESTAMP);
-    assert_int_equal(col_type(back, "d"), CAIRN_TYPE_DATE32);
-    assert_int_equal(col_type(back, "i"), CAIRN_TYPE_INT64);
+    assert_int_equal(cairn_test_col_type(back, "ts"), CAIRN_TYPE_TIMESTAMP);
+    assert_int_equal(cairn_test_col_type(back, "d"), CAIRN_TYPE_DATE32);
+    assert_int_equal(cairn_test_col_type(back, "i"), CAIRN_TYPE_INT64);
     cairn_table_free(back);
 
     const char *dir = cairn_test_tmpdir("jsonl");
@@ -377,7 +340,7 @@ static void test_parallel_equals_sequential(void **state)
             continue;
         }
         assert_int_equal(cairn_table_num_columns(t1), 5);
-        assert_int_equal(col_type(t1, "v"), CAIRN_TYPE_FLOAT64);
+        assert_int_equal(cairn_test_col_type(t1, "v"), CAIRN_TYPE_FLOAT64);
         assert_int_equal(cairn_table_num_rows(t1), cairn_table_num_rows(t2));
         cairn_buf w1, w2;
         cairn_buf_init(&w1, 0);

@@ -90,20 +90,6 @@ static void assert_sorted_stable(const cairn_table *t, const cairn_sort_key *key
  * Fixtures
  * ---------------------------------------------------------------------------------------- */
 
-static cairn_table *new_table(void)
-{
-    cairn_table *t;
-    assert_int_equal(cairn_table_create(&t), 0);
-    return t;
-}
-
-static cairn_column *add(cairn_table *t, const char *name, cairn_type type)
-{
-    cairn_column *c;
-    assert_int_equal(cairn_table_add_column(t, name, type, true, &c), 0);
-    return c;
-}
-
 static int64_t *sort_indices(const cairn_table *t, const cairn_sort_key *keys, size_t nkeys)
 {
     int64_t *order = NULL;
@@ -118,12 +104,12 @@ static int64_t *sort_indices(const cairn_table *t, const cairn_sort_key *keys, s
 static cairn_table *random_table(int64_t n, unsigned seed)
 {
     srand(seed);
-    cairn_table *t = new_table();
-    cairn_column *b = add(t, "b", CAIRN_TYPE_BOOL), *i32 = add(t, "i32", CAIRN_TYPE_INT32);
-    cairn_column *i64 = add(t, "i64", CAIRN_TYPE_INT64), *f32 = add(t, "f32", CAIRN_TYPE_FLOAT32);
-    cairn_column *f64 = add(t, "f64", CAIRN_TYPE_FLOAT64), *s = add(t, "s", CAIRN_TYPE_STRING);
-    cairn_column *ts = add(t, "ts", CAIRN_TYPE_TIMESTAMP), *d = add(t, "d", CAIRN_TYPE_DATE32);
-    cairn_column *ds = add(t, "ds", CAIRN_TYPE_STRING);
+    cairn_table *t = cairn_test_table();
+    cairn_column *b = cairn_test_add(t, "b", CAIRN_TYPE_BOOL), *i32 = cairn_test_add(t, "i32", CAIRN_TYPE_INT32);
+    cairn_column *i64 = cairn_test_add(t, "i64", CAIRN_TYPE_INT64), *f32 = cairn_test_add(t, "f32", CAIRN_TYPE_FLOAT32);
+    cairn_column *f64 = cairn_test_add(t, "f64", CAIRN_TYPE_FLOAT64), *s = cairn_test_add(t, "s", CAIRN_TYPE_STRING);
+    cairn_column *ts = cairn_test_add(t, "ts", CAIRN_TYPE_TIMESTAMP), *d = cairn_test_add(t, "d", CAIRN_TYPE_DATE32);
+    cairn_column *ds = cairn_test_add(t, "ds", CAIRN_TYPE_STRING);
     static const double specials[] = {NAN, -0.0, 0.0, INFINITY, -INFINITY, 1e300, -1e-300};
     for (int64_t r = 0; r < n; r++) {
         cairn_column *all[] = {b, i32, i64, f32, f64, s, ts, d, ds};
@@ -174,8 +160,8 @@ static cairn_table *random_table(int64_t n, unsigned seed)
 static void test_stable_ties(void **state)
 {
     (void)state;
-    cairn_table *t = new_table();
-    cairn_column *k = add(t, "k", CAIRN_TYPE_INT64), *s = add(t, "s", CAIRN_TYPE_STRING);
+    cairn_table *t = cairn_test_table();
+    cairn_column *k = cairn_test_add(t, "k", CAIRN_TYPE_INT64), *s = cairn_test_add(t, "s", CAIRN_TYPE_STRING);
     int64_t keys[] = {3, 1, 3, 2, 1, 3, 2, 1};
     const char *strs[] = {"c", "a", "c", "b", "a", "c", "b", "a"};
     for (int i = 0; i < 8; i++) {
@@ -200,8 +186,8 @@ static void test_stable_ties(void **state)
 static void test_multi_key(void **state)
 {
     (void)state;
-    cairn_table *t = new_table();
-    cairn_column *a = add(t, "a", CAIRN_TYPE_STRING), *b = add(t, "b", CAIRN_TYPE_FLOAT64);
+    cairn_table *t = cairn_test_table();
+    cairn_column *a = cairn_test_add(t, "a", CAIRN_TYPE_STRING), *b = cairn_test_add(t, "b", CAIRN_TYPE_FLOAT64);
     const char *as[] = {"x", "y", "x", "y", "x", "x"};
     double bs[] = {1.0, 2.0, 3.0, 2.0, 1.0, 2.0};
     for (int i = 0; i < 6; i++) {
@@ -225,8 +211,8 @@ static void test_multi_key(void **state)
 static void test_nulls_and_nan(void **state)
 {
     (void)state;
-    cairn_table *t = new_table();
-    cairn_column *f = add(t, "f", CAIRN_TYPE_FLOAT64);
+    cairn_table *t = cairn_test_table();
+    cairn_column *f = cairn_test_add(t, "f", CAIRN_TYPE_FLOAT64);
     /* rows: 0:2  1:null  2:NaN  3:-1  4:null  5:NaN  6:0 */
     double v[] = {2, 0, NAN, -1, 0, NAN, 0};
     for (int i = 0; i < 7; i++) {
@@ -256,8 +242,8 @@ static void test_nulls_and_nan(void **state)
 static void test_integer_extremes(void **state)
 {
     (void)state;
-    cairn_table *t = new_table();
-    cairn_column *i = add(t, "i", CAIRN_TYPE_INT64), *j = add(t, "j", CAIRN_TYPE_INT32);
+    cairn_table *t = cairn_test_table();
+    cairn_column *i = cairn_test_add(t, "i", CAIRN_TYPE_INT64), *j = cairn_test_add(t, "j", CAIRN_TYPE_INT32);
     int64_t v[] = {0, INT64_MAX, -1, INT64_MIN, 1, INT64_MIN + 1};
     int32_t w[] = {0, INT32_MAX, -1, INT32_MIN, 1, INT32_MIN + 1};
     for (int r = 0; r < 6; r++) {
@@ -303,8 +289,8 @@ static void test_long_strings(void **state)
 {
     (void)state;
     srand(99);
-    cairn_table *t = new_table();
-    cairn_column *s = add(t, "s", CAIRN_TYPE_STRING);
+    cairn_table *t = cairn_test_table();
+    cairn_column *s = cairn_test_add(t, "s", CAIRN_TYPE_STRING);
     for (int r = 0; r < 5000; r++) {
         char text[200];
         size_t prefix = (size_t)(rand() % 5) * 8 + (size_t)(rand() % 3);
@@ -342,8 +328,8 @@ static void test_errors_and_edges(void **state)
     cairn_free(order);
     cairn_table_free(t);
 
-    t = new_table();
-    add(t, "x", CAIRN_TYPE_STRING);
+    t = cairn_test_table();
+    cairn_test_add(t, "x", CAIRN_TYPE_STRING);
     key.column = "x";
     assert_int_equal(cairn_table_sort_indices(t, &key, 1, &order, NULL), 0);
     cairn_free(order);
@@ -353,8 +339,8 @@ static void test_errors_and_edges(void **state)
 static void test_group_bounds(void **state)
 {
     (void)state;
-    cairn_table *t = new_table();
-    cairn_column *a = add(t, "a", CAIRN_TYPE_STRING), *b = add(t, "b", CAIRN_TYPE_INT32);
+    cairn_table *t = cairn_test_table();
+    cairn_column *a = cairn_test_add(t, "a", CAIRN_TYPE_STRING), *b = cairn_test_add(t, "b", CAIRN_TYPE_INT32);
     /* (x,1) (x,1) (x,2) (y,null) (y,null) (null,null) (null,null) (null,3) */
     const char *as[] = {"x", "x", "x", "y", "y", NULL, NULL, NULL};
     int bs[] = {1, 1, 2, -1, -1, -1, -1, 3};
@@ -391,8 +377,8 @@ static void test_group_bounds(void **state)
     assert_string_equal(err.field, "zz");
     cairn_table_free(t);
 
-    t = new_table();
-    add(t, "a", CAIRN_TYPE_FLOAT64);
+    t = cairn_test_table();
+    cairn_test_add(t, "a", CAIRN_TYPE_FLOAT64);
     CAIRN_ASSERT_OK(cairn_table_group_bounds(t, keys, 1, &starts, &groups, NULL), NULL);
     assert_int_equal(groups, 0);
     assert_int_equal(starts[0], 0);

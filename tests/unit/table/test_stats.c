@@ -7,28 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cairn_table *new_table(void)
-{
-    cairn_table *t;
-    assert_int_equal(cairn_table_create(&t), 0);
-    return t;
-}
-
-static cairn_column *add(cairn_table *t, const char *name, cairn_type type)
-{
-    cairn_column *c;
-    assert_int_equal(cairn_table_add_column(t, name, type, true, &c), 0);
-    return c;
-}
-
-static void put_str(cairn_column *c, const char *s)
-{
-    if (s)
-        assert_int_equal(cairn_column_append_string(c, s, strlen(s)), 0);
-    else
-        assert_int_equal(cairn_column_append_null(c), 0);
-}
-
 static const cairn_column_stats *find(const cairn_column_stats *st, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
@@ -45,11 +23,11 @@ static void assert_near(double got, double want)
 /* 7 rows of every kind. */
 static cairn_table *small_table(void)
 {
-    cairn_table *t = new_table();
-    cairn_column *i = add(t, "i", CAIRN_TYPE_INT64), *f = add(t, "f", CAIRN_TYPE_FLOAT64);
-    cairn_column *s = add(t, "s", CAIRN_TYPE_STRING), *b = add(t, "b", CAIRN_TYPE_BOOL);
-    cairn_column *ts = add(t, "ts", CAIRN_TYPE_TIMESTAMP), *d = add(t, "d", CAIRN_TYPE_DATE32);
-    cairn_column *f32 = add(t, "f32", CAIRN_TYPE_FLOAT32);
+    cairn_table *t = cairn_test_table();
+    cairn_column *i = cairn_test_add(t, "i", CAIRN_TYPE_INT64), *f = cairn_test_add(t, "f", CAIRN_TYPE_FLOAT64);
+    cairn_column *s = cairn_test_add(t, "s", CAIRN_TYPE_STRING), *b = cairn_test_add(t, "b", CAIRN_TYPE_BOOL);
+    cairn_column *ts = cairn_test_add(t, "ts", CAIRN_TYPE_TIMESTAMP), *d = cairn_test_add(t, "d", CAIRN_TYPE_DATE32);
+    cairn_column *f32 = cairn_test_add(t, "f32", CAIRN_TYPE_FLOAT32);
     int64_t iv[] = {1, 2, -1, 4, 2, 2, 1};           /* -1 = null */
     double fv[] = {1.5, NAN, -0.0, 0.0, 99, 1.5, 3}; /* 99 = null */
     const char *sv[] = {"b", "a", "b", NULL, "c", "b", "a"};
@@ -64,7 +42,7 @@ static cairn_table *small_table(void)
             assert_int_equal(cairn_column_append_null(f), 0);
         else
             assert_int_equal(cairn_column_append_float64(f, fv[r]), 0);
-        put_str(s, sv[r]);
+        cairn_test_put_str(s, sv[r]);
         if (bv[r] < 0)
             assert_int_equal(cairn_column_append_null(b), 0);
         else
@@ -180,12 +158,12 @@ static void test_small_table(void **state)
 static void test_ties_empty_single(void **state)
 {
     (void)state;
-    cairn_table *t = new_table();
-    cairn_column *s = add(t, "s", CAIRN_TYPE_STRING), *x = add(t, "x", CAIRN_TYPE_FLOAT64);
-    cairn_column *e = add(t, "e", CAIRN_TYPE_INT32);
-    put_str(s, "y");
-    put_str(s, "x");
-    put_str(s, "");
+    cairn_table *t = cairn_test_table();
+    cairn_column *s = cairn_test_add(t, "s", CAIRN_TYPE_STRING), *x = cairn_test_add(t, "x", CAIRN_TYPE_FLOAT64);
+    cairn_column *e = cairn_test_add(t, "e", CAIRN_TYPE_INT32);
+    cairn_test_put_str(s, "y");
+    cairn_test_put_str(s, "x");
+    cairn_test_put_str(s, "");
     assert_int_equal(cairn_column_append_float64(x, 2.5), 0);
     assert_int_equal(cairn_column_append_null(x), 0);
     assert_int_equal(cairn_column_append_null(x), 0);
@@ -212,7 +190,7 @@ static void test_ties_empty_single(void **state)
     cairn_table_stats_free(st, n);
     cairn_table_free(t);
 
-    t = new_table();
+    t = cairn_test_table();
     CAIRN_ASSERT_OK(cairn_table_stats(t, 0, &st, &n, NULL), NULL);
     assert_int_equal(n, 0);
     cairn_table_stats_free(st, n);
@@ -224,8 +202,8 @@ static void test_moments_against_two_pass(void **state)
 {
     (void)state;
     srand(1234);
-    cairn_table *t = new_table();
-    cairn_column *x = add(t, "x", CAIRN_TYPE_FLOAT64), *k = add(t, "k", CAIRN_TYPE_INT64);
+    cairn_table *t = cairn_test_table();
+    cairn_column *x = cairn_test_add(t, "x", CAIRN_TYPE_FLOAT64), *k = cairn_test_add(t, "k", CAIRN_TYPE_INT64);
     enum { N = 50000 };
     double *vals = malloc(N * sizeof *vals);
     int64_t *ints = malloc(N * sizeof *ints);
@@ -264,14 +242,14 @@ static void test_moments_against_two_pass(void **state)
 static void test_many_strings(void **state)
 {
     (void)state;
-    cairn_table *t = new_table();
-    cairn_column *s = add(t, "s", CAIRN_TYPE_STRING);
+    cairn_table *t = cairn_test_table();
+    cairn_column *s = cairn_test_add(t, "s", CAIRN_TYPE_STRING);
     for (int i = 0; i < 20000; i++) {
         char text[16];
         int len = snprintf(text, sizeof text, "v%05d", i % 5000);
         assert_int_equal(cairn_column_append_string(s, text, (size_t)len), 0);
     }
-    put_str(s, "v04999");
+    cairn_test_put_str(s, "v04999");
     cairn_column_stats *st;
     size_t n;
     CAIRN_ASSERT_OK(cairn_table_stats(t, 3, &st, &n, NULL), NULL);

@@ -16,41 +16,14 @@
 
 #include "cairn/cairn.h"
 #include "../../src/table/convert.h" /* cairn__tr_min_chunk_bytes */
-
-typedef struct bad_log {
-    cairn_buf text; /* every bad row: formatted error, row, raw text */
-} bad_log;
-
-static bool log_bad(void *ud, const cairn_error *err, const char *raw, size_t raw_len)
-{
-    bad_log *log = ud;
-    char msg[1024];
-    cairn_error_format(err, msg, sizeof msg);
-    cairn_buf_printf(&log->text, "%s|%lld|%lld|", msg, (long long)err->row, (long long)err->offset);
-    cairn_buf_append(&log->text, raw, raw_len);
-    cairn_buf_putc(&log->text, '\n');
-    return true;
-}
-
-/* The table as JSON Lines text, for comparisons ("" when NULL). */
-static void dump(const cairn_table *t, cairn_buf *out)
-{
-    cairn_error e;
-    if (!t) return;
-    for (size_t c = 0; c < cairn_table_num_columns(t); c++) {
-        const cairn_column *col = cairn_table_column(t, c);
-        cairn_buf_printf(out, "%s:%s:%d,", col->name, cairn_type_name(col->type), col->nullable);
-    }
-    cairn_buf_putc(out, '\n');
-    if (cairn_jsonl_write(t, NULL, out, &e) != 0) abort();
-}
+#include "fuzz_util.h"
 
 static int read_logged(const char *data, size_t size, const cairn_read_options *base,
                        int threads, cairn_table **t, cairn_buf *out)
 {
     cairn_read_options o = *base;
-    bad_log log;
-    cairn_buf_init(&log.text, 0);
+    cairn_buf log; /* every bad row: formatted error, row, raw text */
+    cairn_buf_init(&log, 0);
     cairn_error e;
     cairn_error_clear(&e);
     o.threads = threads;
@@ -60,9 +33,9 @@ static int read_logged(const char *data, size_t size, const cairn_read_options *
     char msg[1024];
     cairn_error_format(&e, msg, sizeof msg);
     cairn_buf_printf(out, "rc=%d %s row=%lld\n", rc, rc ? msg : "", (long long)(rc ? e.row : 0));
-    cairn_buf_append(out, log.text.data, log.text.len);
-    dump(*t, out);
-    cairn_buf_release(&log.text);
+    cairn_buf_append(out, log.data, log.len);
+    fuzz_dump(*t, out);
+    cairn_buf_release(&log);
     return rc;
 }
 
@@ -94,8 +67,8 @@ static void round_trip(const cairn_table *t, const cairn_read_options *ro)
     o.threads = 1;
     cairn_table *back = NULL;
     if (cairn_csv_read(text.data, text.len, "rt.csv", &o, &back, &e) != 0) abort();
-    dump(t, &a);
-    dump(back, &b);
+    fuzz_dump(t, &a);
+    fuzz_dump(back, &b);
     if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) abort();
     cairn_table_free(back);
     cairn_free(fields);
@@ -111,8 +84,8 @@ static void fixed_schema(const char *data, size_t size, const cairn_read_options
                                          {"c", CAIRN_TYPE_FLOAT64, true},
                                          {"d", CAIRN_TYPE_TIMESTAMP, true}};
     cairn_read_options o = *base;
-    bad_log log;
-    cairn_buf_init(&log.text, 0);
+    cairn_buf log; /* every bad row: formatted error, row, raw text */
+    cairn_buf_init(&log, 0);
     o.fields = fields;
     o.nfields = 4;
     o.no_header = true;
@@ -126,7 +99,7 @@ static void fixed_schema(const char *data, size_t size, const cairn_read_options
     o.max_rows = 3;
     o.threads = 0;
     if (cairn_csv_read(data, size, "head.csv", &o, &t, &e) == 0) cairn_table_free(t);
-    cairn_buf_release(&log.text);
+    cairn_buf_release(&log);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -141,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.no_header = flags & 1;
     o.delimiter = flags & 2 ? ';' : ',';
     o.null_text = flags & 4 ? "NA" : NULL;
-    o.on_bad_row = flags & 8 ? log_bad : NULL;
+    o.on_bad_row = flags & 8 ? fuzz_log_bad : NULL;
     o.infer_rows = (flags >> 4) & 3 ? (flags >> 4) & 3 : 0;
 
     cairn_buf seq, par;

@@ -15,29 +15,7 @@
 
 #include "cairn/cairn.h"
 #include "../../src/table/convert.h" /* cairn__tr_min_chunk_bytes */
-
-static bool log_bad(void *ud, const cairn_error *err, const char *raw, size_t raw_len)
-{
-    cairn_buf *log = ud;
-    char msg[1024];
-    cairn_error_format(err, msg, sizeof msg);
-    cairn_buf_printf(log, "%s|%lld|%lld|", msg, (long long)err->row, (long long)err->offset);
-    cairn_buf_append(log, raw, raw_len);
-    cairn_buf_putc(log, '\n');
-    return true;
-}
-
-static void dump(const cairn_table *t, cairn_buf *out)
-{
-    cairn_error e;
-    if (!t) return;
-    for (size_t c = 0; c < cairn_table_num_columns(t); c++) {
-        const cairn_column *col = cairn_table_column(t, c);
-        cairn_buf_printf(out, "%s:%s:%d,", col->name, cairn_type_name(col->type), col->nullable);
-    }
-    cairn_buf_putc(out, '\n');
-    if (cairn_jsonl_write(t, NULL, out, &e) != 0) abort();
-}
+#include "fuzz_util.h"
 
 static int read_logged(const char *data, size_t size, const cairn_read_options *base,
                        int threads, cairn_table **t, cairn_buf *out)
@@ -55,7 +33,7 @@ static int read_logged(const char *data, size_t size, const cairn_read_options *
     cairn_error_format(&e, msg, sizeof msg);
     cairn_buf_printf(out, "rc=%d %s row=%lld\n", rc, rc ? msg : "", (long long)(rc ? e.row : 0));
     cairn_buf_append(out, log.data, log.len);
-    dump(*t, out);
+    fuzz_dump(*t, out);
     cairn_buf_release(&log);
     return rc;
 }
@@ -79,8 +57,8 @@ static void round_trip(const cairn_table *t)
     cairn_table *back = NULL;
     if (ncols > 0) {
         if (cairn_jsonl_read(text.data, text.len, "rt.jsonl", &o, &back, &e) != 0) abort();
-        dump(t, &a);
-        dump(back, &b);
+        fuzz_dump(t, &a);
+        fuzz_dump(back, &b);
         if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) abort();
     }
     cairn_table_free(back);
@@ -123,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
     cairn_read_options o;
     cairn_read_options_init(&o);
-    o.on_bad_row = flags & 1 ? log_bad : NULL;
+    o.on_bad_row = flags & 1 ? fuzz_log_bad : NULL;
     o.ignore_unknown = flags & 2;
     o.infer_rows = (flags >> 2) & 3;
 

@@ -103,3 +103,15 @@ void cairn_test_assert_error(const cairn_error *e, int code, int64_t line, int64
                  e->code, (long long)e->line, (long long)e->column, e->field, msg, code,
                  (long long)line, (long long)column, field, message_part);
 }
+
+int64_t cairn_test_query_int(cairn_catalog *catalog, const char *sql)
+{
+    cairn_error err;
+    cairn_stmt *stmt = NULL;
+    cairn_error_clear(&err);
+    CAIRN_ASSERT_OK(cairn_catalog_prepare(catalog, sql, &stmt, &err), &err);
+    assert_int_equal(cairn_stmt_step(stmt, &err), 1);
+    int64_t v = cairn_stmt_int64(stmt, 0);
+    cairn_stmt_finalize(stmt);
+    return v;
+}

@@ -35,6 +35,9 @@ cairn_type cairn_test_col_type(const cairn_table *t, const char *column);
 void cairn_test_assert_error(const cairn_error *e, int code, int64_t line, int64_t column,
                              const char *field, const char *message_part);
 
+/* Runs a catalog query that returns one integer row and returns the integer. */
+int64_t cairn_test_query_int(cairn_catalog *catalog, const char *sql);
+
 /* Fails the test with the formatted error when rc != 0. */
 #define CAIRN_ASSERT_OK(rc, err)                                                               \
     do {                                                                                       \

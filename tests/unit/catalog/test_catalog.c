@@ -50,19 +50,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Runs a query returning one integer. */
-static int64_t query_int(cairn_catalog *catalog, const char *sql)
-{
-    cairn_error err;
-    cairn_stmt *stmt = NULL;
-    cairn_error_clear(&err);
-    CAIRN_ASSERT_OK(cairn_catalog_prepare(catalog, sql, &stmt, &err), &err);
-    assert_int_equal(cairn_stmt_step(stmt, &err), 1);
-    int64_t v = cairn_stmt_int64(stmt, 0);
-    cairn_stmt_finalize(stmt);
-    return v;
-}
-
 static void exec_ok(cairn_catalog *catalog, const char *sql)
 {
     cairn_error err;
@@ -103,7 +90,7 @@ static void test_urls(void **state)
 
     /* in memory */
     CAIRN_ASSERT_OK(cairn_catalog_open("sqlite::memory:", &catalog, &err), &err);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 2);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 2);
     cairn_catalog_close(catalog);
 
     /* PostgreSQL is known but not built */
@@ -153,9 +140,9 @@ static void test_connection_settings(void **state)
     assert_string_equal(cairn_stmt_text(stmt, 0, &len), "wal");
     assert_int_equal(len, 3);
     cairn_stmt_finalize(stmt);
-    assert_int_equal(query_int(f->catalog, "PRAGMA foreign_keys"), 1);
-    assert_int_equal(query_int(f->catalog, "PRAGMA synchronous"), 1); /* NORMAL */
-    assert_int_equal(query_int(f->catalog, "PRAGMA busy_timeout"), 5000);
+    assert_int_equal(cairn_test_query_int(f->catalog, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(cairn_test_query_int(f->catalog, "PRAGMA synchronous"), 1); /* NORMAL */
+    assert_int_equal(cairn_test_query_int(f->catalog, "PRAGMA busy_timeout"), 5000);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -168,7 +155,7 @@ static void test_exec_and_errors(void **state)
     cairn_error err;
     exec_ok(f->catalog, "CREATE TABLE t (a BIGINT, b TEXT)");
     exec_ok(f->catalog, "INSERT INTO t VALUES (1, 'one');  \n");
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
 
     cairn_error_clear(&err);
     assert_int_equal(cairn_catalog_exec(f->catalog, "SELEKT nonsense FROM t", &err),
@@ -187,7 +174,7 @@ static void test_exec_and_errors(void **state)
         cairn_catalog_exec(f->catalog, "INSERT INTO t VALUES (2, 'x'); DELETE FROM t", &err),
         CAIRN_EINVAL);
     assert_non_null(strstr(err.message, "DELETE FROM t"));
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
 
     cairn_error_clear(&err);
     assert_int_equal(cairn_catalog_exec(f->catalog, "  ", &err), CAIRN_EINVAL);
@@ -342,15 +329,15 @@ static void test_transactions(void **state)
     exec_ok(f->catalog, "INSERT INTO t VALUES (1)");
     assert_int_equal(cairn_catalog_begin(f->catalog, &err), CAIRN_EINVAL); /* no nesting */
     CAIRN_ASSERT_OK(cairn_catalog_commit(f->catalog, &err), &err);
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
 
     CAIRN_ASSERT_OK(cairn_catalog_begin(f->catalog, &err), &err);
     exec_ok(f->catalog, "INSERT INTO t VALUES (2)");
     exec_ok(f->catalog, "INSERT INTO t VALUES (3)");
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM t"), 3); /* own writes */
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM t"), 3); /* own writes */
     cairn_catalog_abort(f->catalog);
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
-    assert_int_equal(query_int(f->catalog, "SELECT MAX(a) FROM t"), 1);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT MAX(a) FROM t"), 1);
 
     /* commit without begin, abort without begin */
     assert_int_equal(cairn_catalog_commit(f->catalog, &err), CAIRN_EINVAL);
@@ -363,7 +350,7 @@ static void test_transactions(void **state)
     CAIRN_ASSERT_OK(cairn_catalog_begin(other, &err), &err);
     exec_ok(other, "INSERT INTO t VALUES (9)");
     cairn_catalog_close(other);
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM t"), 1);
 }
 
 static void test_constraints(void **state)
@@ -403,7 +390,7 @@ static void test_constraints(void **state)
     cairn_stmt_bind_int64(stmt, 1, 5);
     assert_int_equal(cairn_stmt_step(stmt, &err), 0);
     cairn_stmt_finalize(stmt);
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM parent"), 2);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM parent"), 2);
 }
 
 /* A commit that fails (a deferred foreign key) leaves the transaction open; abort then
@@ -421,13 +408,13 @@ static void test_abort_after_failed_commit(void **state)
     assert_int_equal(cairn_catalog_commit(f->catalog, &err), CAIRN_ECONFLICT);
     cairn_catalog_abort(f->catalog);
     cairn_catalog_abort(f->catalog);
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM c"), 0);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM c"), 0);
     /* the handle is usable again */
     CAIRN_ASSERT_OK(cairn_catalog_begin(f->catalog, &err), &err);
     exec_ok(f->catalog, "INSERT INTO p VALUES (42)");
     exec_ok(f->catalog, "INSERT INTO c VALUES (1, 42)");
     CAIRN_ASSERT_OK(cairn_catalog_commit(f->catalog, &err), &err);
-    assert_int_equal(query_int(f->catalog, "SELECT COUNT(*) FROM c"), 1);
+    assert_int_equal(cairn_test_query_int(f->catalog, "SELECT COUNT(*) FROM c"), 1);
 }
 
 /* A writer that holds the lock past the busy timeout: the other fails with a clear message
@@ -442,7 +429,7 @@ static void test_busy_writer(void **state)
     CAIRN_ASSERT_OK(cairn_catalog_open(f->url, &other, &err), &err);
     CAIRN_ASSERT_OK(cairn_catalog_begin(f->catalog, &err), &err);
     exec_ok(f->catalog, "INSERT INTO t VALUES (1)");
-    assert_int_equal(query_int(other, "SELECT COUNT(*) FROM t"), 0); /* reads go on */
+    assert_int_equal(cairn_test_query_int(other, "SELECT COUNT(*) FROM t"), 0); /* reads go on */
     assert_int_equal(cairn_catalog_begin(other, &err), CAIRN_ECATALOG);
     assert_non_null(strstr(err.message, "locked"));
     assert_non_null(strstr(err.message, "5000 ms"));

@@ -34,18 +34,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t query_int(cairn_catalog *catalog, const char *sql)
-{
-    cairn_error err;
-    cairn_stmt *stmt = NULL;
-    cairn_error_clear(&err);
-    CAIRN_ASSERT_OK(cairn_catalog_prepare(catalog, sql, &stmt, &err), &err);
-    assert_int_equal(cairn_stmt_step(stmt, &err), 1);
-    int64_t v = cairn_stmt_int64(stmt, 0);
-    cairn_stmt_finalize(stmt);
-    return v;
-}
-
 /* The text of the first column of the first row, copied into out. */
 static void query_text(cairn_catalog *catalog, const char *sql, char *out, size_t cap)
 {
@@ -63,7 +51,7 @@ static int64_t count_tables(cairn_catalog *catalog, const char *name)
 {
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM sqlite_master WHERE name = '%s'", name);
-    return query_int(catalog, sql);
+    return cairn_test_query_int(catalog, sql);
 }
 
 static int64_t applied_version(cairn_catalog *catalog)
@@ -112,7 +100,7 @@ static void test_fresh_catalog_is_migrated(void **state)
 
     cairn_error_clear(&err);
     CAIRN_ASSERT_OK(cairn_catalog_open(f->url, &catalog, &err), &err);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), (int64_t)count);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), (int64_t)count);
     query_text(catalog, "SELECT name FROM cairn_migrations WHERE version = 1", text, sizeof text);
     assert_string_equal(text, "core");
     query_text(catalog, "SELECT applied_at FROM cairn_migrations WHERE version = 1", applied_at,
@@ -138,7 +126,7 @@ static void test_fresh_catalog_is_migrated(void **state)
                                        "'tester', 'test' FROM audit_log",
                                        &err),
                     &err);
-    assert_int_equal(query_int(catalog, "SELECT MAX(id) FROM audit_log"), 1);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT MAX(id) FROM audit_log"), 1);
     assert_int_equal(
         cairn_catalog_exec(
             catalog, "INSERT INTO audit_log (at, actor, action) VALUES ('x', 'y', 'z')", &err),
@@ -147,14 +135,14 @@ static void test_fresh_catalog_is_migrated(void **state)
 
     /* re-opening applies nothing new and keeps the identity */
     CAIRN_ASSERT_OK(cairn_catalog_open(f->url, &catalog, &err), &err);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), (int64_t)count);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), (int64_t)count);
     query_text(catalog, "SELECT applied_at FROM cairn_migrations WHERE version = 1", text,
                sizeof text);
     assert_string_equal(text, applied_at);
     query_text(catalog, "SELECT value FROM cairn_meta WHERE key = 'home_id'", home_id2,
                sizeof home_id2);
     assert_string_equal(home_id, home_id2);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_meta"), 2);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_meta"), 2);
     cairn_catalog_close(catalog);
 
     /* another catalog gets another identity */
@@ -219,10 +207,10 @@ static void test_custom_list_and_failure_rollback(void **state)
 
     CAIRN_ASSERT_OK(cairn__catalog_migrate_list(catalog, good, 2, &err), &err);
     assert_int_equal(applied_version(catalog), 2);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM widgets"), 1);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM widgets"), 1);
     /* again: nothing to do */
     CAIRN_ASSERT_OK(cairn__catalog_migrate_list(catalog, good, 2, &err), &err);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 2);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 2);
 
     /* migration 3 fails at its third statement: nothing of it remains */
     cairn_error_clear(&err);
@@ -232,8 +220,8 @@ static void test_custom_list_and_failure_rollback(void **state)
     assert_non_null(strstr(err.message, "no such table: no_such_table"));
     assert_int_equal(applied_version(catalog), 2);
     assert_int_equal(count_tables(catalog, "half_made"), 0);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM widgets"), 1);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 2);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM widgets"), 1);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 2);
 
     /* a constraint violation inside a migration */
     const cairn__migration with_conflict[] = {
@@ -253,7 +241,7 @@ static void test_custom_list_and_failure_rollback(void **state)
     assert_non_null(strstr(err.message, "migration 3 (hooked)"));
     assert_non_null(strstr(err.message, "could not read its input"));
     assert_int_equal(count_tables(catalog, "hooked"), 0);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM widgets WHERE id = 3"), 0);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM widgets WHERE id = 3"), 0);
 
     /* fixed: 3 and 4 go through, the hook's write is kept */
     const cairn__migration fixed[] = {
@@ -265,7 +253,7 @@ static void test_custom_list_and_failure_rollback(void **state)
     CAIRN_ASSERT_OK(cairn__catalog_migrate_list(catalog, fixed, 4, &err), &err);
     assert_int_equal(applied_version(catalog), 4);
     assert_int_equal(count_tables(catalog, "hooked"), 1);
-    assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM widgets WHERE id = 4"), 1);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM widgets WHERE id = 4"), 1);
     char name[64];
     query_text(catalog, "SELECT name FROM cairn_migrations WHERE version = 4", name, sizeof name);
     assert_string_equal(name, "after");
@@ -412,9 +400,9 @@ static void test_concurrent_first_open(void **state)
         cairn__catalog_migrations(&count);
         cairn_error_clear(&err);
         CAIRN_ASSERT_OK(cairn_catalog_open(url, &catalog, &err), &err);
-        assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"),
+        assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"),
                          (int64_t)count);
-        assert_int_equal(query_int(catalog, "SELECT COUNT(*) FROM cairn_meta WHERE key = "
+        assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_meta WHERE key = "
                                             "'home_id'"),
                          1);
         cairn_catalog_close(catalog);

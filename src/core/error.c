@@ -56,7 +56,7 @@ const char *cairn_errname(int code)
 bool cairn_error_is_internal(int code)
 {
     return code == CAIRN_ENOMEM || code == CAIRN_EINTERNAL || code == CAIRN_ECATALOG ||
-           code == CAIRN_ECORRUPT || (code == CAIRN_EIO) || error_index(code) < 0;
+           code == CAIRN_ECORRUPT || code == CAIRN_EIO || error_index(code) < 0;
 }
 
 void cairn_error_clear(cairn_error *err)

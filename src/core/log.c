@@ -61,8 +61,6 @@ void cairn_log(cairn_log_level level, const char *fmt, ...)
     va_end(ap);
     cairn_time_format(cairn_now_us(), ts, sizeof ts);
     cairn_buf line;
-    char stackbuf[64];
-    (void)stackbuf;
     cairn_buf_init(&line, 0);
     if (log_json) {
         cairn_buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts,

@@ -1,6 +1,10 @@
 /* cli/cmd_data.c: `cairn data head|schema|stats|convert FILE`: look at and convert tabular
  * files in any format of the format table (CSV, JSON Lines, Parquet).
  *
+ * FILE may also name a dataset of the home's lake (DATASET, DATASET@ID-PREFIX,
+ * DATASET@TIME) when no such file exists: the snapshot is read (files verified against
+ * their SHA-256) with its value-partition column restored as the last column.
+ *
  * All four share the reader options (--format, --delimiter, --no-header, --types, --null,
  * --threads) and report malformed input as file:line:column with the reason, exit 1.
  */
@@ -25,7 +29,9 @@
     "  -t, --types SPEC    the schema instead of inference: name:type[!],... (! = not null);\n" \
     "                      types: bool int32 int64 float32 float64 string timestamp date\n"    \
     "  --null TEXT         a text that also means null (empty fields always do)\n"             \
-    "  --threads N         parser threads (default: all cores)\n"
+    "  --threads N         parser threads (default: all cores)\n"                            \
+    "FILE may also name a snapshot of the home's lake when no such file exists: DATASET (the\n"\
+    "head), DATASET@ID-PREFIX or DATASET@TIME (e.g. flights@2001-05-01).\n"
 
 typedef struct read_setup {
     cairn_read_options opts;
@@ -89,10 +95,64 @@ static int setup_read(cli_ctx *ctx, const cli_command *cmd, const cli_option *o,
     return CLI_OK;
 }
 
+/* --------------------------------------------------------------------------------------
+ * Dataset references: DATASET, DATASET@ID-PREFIX, DATASET@TIME read from the lake
+ * ------------------------------------------------------------------------------------ */
+
+enum { NOT_A_DATASET = -1000 };
+
+/* A name that is no file, has no '/', and names a dataset before any '@'. */
+static bool maybe_dataset(const char *arg)
+{
+    char name[CAIRN_DATASET_NAME_MAX];
+    size_t n = strcspn(arg, "@");
+    if (cairn_path_exists(arg) || strchr(arg, '/') || n >= sizeof name) return false;
+    memcpy(name, arg, n);
+    name[n] = '\0';
+    return cairn_dataset_name_valid(name);
+}
+
+/* Reads a snapshot of the lake, or returns NOT_A_DATASET when there is no home, or when the
+ * name is not a dataset and looks like a file name (so the file error is the one shown). */
+static int read_dataset(cli_ctx *ctx, const char *ref, int64_t max_rows, cairn_table **out)
+{
+    cairn_home *home;
+    cairn_snapshot *snap = NULL;
+    cairn_error err;
+    cairn_error_clear(&err);
+    if (cairn_home_open(ctx->home, &home, NULL) != 0) return NOT_A_DATASET;
+    int rc = cairn_snapshot_resolve(home, ref, &snap, &err);
+    if (rc == CAIRN_ENOTFOUND && !strchr(ref, '@') && cairn_format_for_path(ref)) {
+        cairn_home_close(home);
+        return NOT_A_DATASET;
+    }
+    if (rc == 0) {
+        char label[512];
+        snprintf(label, sizeof label, "reading %s@%.12s", snap->dataset, snap->id);
+        ctx->label = label;
+        if (!ctx->quiet) cli_progress(ctx, "reading", 0, (int64_t)snap->nfiles);
+        rc = cairn_lake_read(home, snap, NULL, 0, true, out, &err);
+        ctx->label = NULL;
+    }
+    if (rc == 0 && max_rows > 0 && cairn_table_num_rows(*out) > max_rows) {
+        cairn_table *sliced = NULL;
+        if ((rc = cairn_table_slice(*out, 0, max_rows, &sliced)) != 0) cairn_error_set(&err, rc, "out of memory");
+        cairn_table_free(*out);
+        *out = sliced;
+    }
+    cairn_snapshot_free(snap);
+    cairn_home_close(home);
+    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
+}
+
 static int read_table(cli_ctx *ctx, const char *path, read_setup *rs, cairn_table **out)
 {
     cairn_error err;
     cairn_error_clear(&err);
+    if (maybe_dataset(path)) {
+        int rc = read_dataset(ctx, path, rs->opts.max_rows, out);
+        if (rc != NOT_A_DATASET) return rc;
+    }
     char label[512];
     snprintf(label, sizeof label, "reading %s", path);
     ctx->label = label;

@@ -9,6 +9,13 @@ extern const cli_command cli_cmd_data_head, cli_cmd_data_schema, cli_cmd_data_st
     cli_cmd_data_convert;
 extern const cli_command cli_cmd_schema_register, cli_cmd_schema_check, cli_cmd_schema_list,
     cli_cmd_schema_show, cli_cmd_schema_mode;
+/* ingest and dlq commands (cmd_ingest.c): declarations */
+extern const cli_command cli_cmd_ingest, cli_cmd_dlq_list, cli_cmd_dlq_show, cli_cmd_dlq_replay;
+/* lake commands (cmd_lake.c): declarations */
+extern const cli_command cli_cmd_data_log, cli_cmd_data_diff, cli_cmd_data_snapshot,
+    cli_cmd_data_compact, cli_cmd_data_gc, cli_cmd_data_retention, cli_cmd_data_hold;
+/* stream commands (cmd_stream.c): declarations */
+extern const cli_command cli_cmd_ingest_stream;
 
 const cli_command *const cli_commands[] = {
     &cli_cmd_init,
@@ -23,6 +30,21 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_schema_list,
     &cli_cmd_schema_show,
     &cli_cmd_schema_mode,
+    /* ingest and dlq commands (cmd_ingest.c) */
+    &cli_cmd_ingest,
+    &cli_cmd_dlq_list,
+    &cli_cmd_dlq_show,
+    &cli_cmd_dlq_replay,
+    /* lake commands (cmd_lake.c) */
+    &cli_cmd_data_log,
+    &cli_cmd_data_diff,
+    &cli_cmd_data_snapshot,
+    &cli_cmd_data_compact,
+    &cli_cmd_data_gc,
+    &cli_cmd_data_retention,
+    &cli_cmd_data_hold,
+    /* stream commands (cmd_stream.c) */
+    &cli_cmd_ingest_stream,
     NULL,
 };
 

@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "parquet.h"
 #include "arrow.h"
+#include "lake.h"
 #include "ingest.h"
 
 #endif /* CAIRN_H */

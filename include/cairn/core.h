@@ -136,6 +136,11 @@ int64_t cairn_testalloc_live_bytes(void);
 int64_t cairn_testalloc_failures(void);   /* allocations refused since reset */
 void cairn_testalloc_reset_counts(void);
 
+/* A crash point between durable steps: with CAIRN_CRASHPOINT=N in the environment, the N-th
+ * call kills the process (SIGKILL); with CAIRN_CRASHPOINT_TRACE set, each call prints
+ * "crashpoint <n> <where>" to stderr. A no-op otherwise (src/core/crash.c). */
+void cairn_crashpoint(const char *where);
+
 /* ------------------------------------------------------------------------------------------
  * Arena: bump allocation freed all at once (request- and job-scoped memory)
  * ---------------------------------------------------------------------------------------- */

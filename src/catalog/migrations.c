@@ -80,12 +80,51 @@ static const char *const schema_registry_sql[] = {
 };
 
 /* ------------------------------------------------------------------------------------------
+ * 3 lake: datasets, snapshots, ingested files, dead letters, gc log (src/lake/, src/ingest/)
+ * ---------------------------------------------------------------------------------------- */
+
+static const char *const lake_sql[] = {
+    /* One row per dataset: its head snapshot, legal hold and retention policy. */
+    "CREATE TABLE lake_datasets (name TEXT PRIMARY KEY, head TEXT, created_at TEXT NOT NULL, "
+    "legal_hold BIGINT NOT NULL DEFAULT 0, hold_reason TEXT, "
+    "keep_partitions_us BIGINT NOT NULL DEFAULT 0, keep_snapshots_us BIGINT NOT NULL DEFAULT 0)",
+    /* Every committed snapshot; the manifest itself is the object named by id. quality is
+     * the object id of the quality report of the ingest that made it (or NULL). */
+    "CREATE TABLE lake_snapshots (id TEXT PRIMARY KEY, dataset TEXT NOT NULL, parent TEXT, "
+    "sequence BIGINT NOT NULL, committed_at TEXT NOT NULL, operation TEXT NOT NULL, "
+    "schema_subject TEXT, schema_version BIGINT, rows BIGINT NOT NULL, "
+    "added_rows BIGINT NOT NULL, files BIGINT NOT NULL, quality TEXT, expired_at TEXT)",
+    "CREATE UNIQUE INDEX lake_snapshots_seq ON lake_snapshots (dataset, sequence)",
+    "CREATE INDEX lake_snapshots_time ON lake_snapshots (dataset, committed_at)",
+    /* What gc deleted, and why. */
+    "CREATE TABLE lake_gc_log (id BIGINT NOT NULL PRIMARY KEY, at TEXT NOT NULL, "
+    "dataset TEXT, path TEXT NOT NULL, bytes BIGINT NOT NULL, reason TEXT NOT NULL)",
+    /* Input files already ingested, by content: a second ingest of the same bytes is a
+     * no-op. */
+    "CREATE TABLE ingested_files (dataset TEXT NOT NULL, sha256 TEXT NOT NULL, "
+    "source TEXT NOT NULL, snapshot TEXT, at TEXT NOT NULL, rows_read BIGINT NOT NULL, "
+    "rows_written BIGINT NOT NULL, rows_rejected BIGINT NOT NULL, "
+    "PRIMARY KEY (dataset, sha256))",
+    /* Dead letters: the original record (raw, in its format; CSV rows with their header),
+     * where it came from, why it was refused, and the schema version it was checked
+     * against (the fields Kafka Connect puts in its dead-letter headers). */
+    "CREATE TABLE dlq_records (id BIGINT NOT NULL PRIMARY KEY, dataset TEXT NOT NULL, "
+    "at TEXT NOT NULL, source TEXT NOT NULL, location TEXT NOT NULL, line BIGINT, "
+    "stage TEXT NOT NULL, reason TEXT NOT NULL, field TEXT, format TEXT NOT NULL, "
+    "header TEXT, raw TEXT NOT NULL, schema_subject TEXT, schema_version BIGINT, "
+    "snapshot TEXT, status TEXT NOT NULL, replayed_at TEXT, replayed_snapshot TEXT)",
+    "CREATE INDEX dlq_records_dataset ON dlq_records (dataset, status, id)",
+    NULL,
+};
+
+/* ------------------------------------------------------------------------------------------
  * The list
  * ---------------------------------------------------------------------------------------- */
 
 static const cairn__migration migrations[] = {
     {1, "core", core_sql, core_apply},
     {2, "schema_registry", schema_registry_sql, NULL},
+    {3, "lake", lake_sql, NULL},
 };
 
 const cairn__migration *cairn__catalog_migrations(size_t *count)

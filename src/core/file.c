@@ -117,11 +117,13 @@ int cairn_file_write_atomic(const char *path, const void *data, size_t len, cair
         unlink(tmp);
         return io_error(err, "close", tmp);
     }
+    cairn_crashpoint("file: temporary synced, not renamed");
     if (rename(tmp, path) != 0) {
         int rc = io_error(err, "rename into place", path);
         unlink(tmp);
         return rc;
     }
+    cairn_crashpoint("file: renamed, directory not synced");
     fsync_dir(path);
     return 0;
 }

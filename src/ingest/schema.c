@@ -636,6 +636,7 @@ static int read_dataset(parse_ctx *pc, const cairn_yaml_node *root)
         if (!checks) return oom(pc->err);
         json_decref(s->checks);
         s->checks = checks;
+        if ((rc = cairn__checks_validate(pc->doc, n, checks, s, pc->err))) return rc;
     }
     return 0;
 }

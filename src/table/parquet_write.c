@@ -679,6 +679,7 @@ static int finish_file(cairn_parquet_writer *w, cairn_error *err)
         unlink(w->tmp);
         return rc;
     }
+    cairn_crashpoint("parquet: temporary synced, not renamed");
     if (rename(w->tmp, w->path) != 0) {
         rc = io_error(err, "rename into place", w->path);
         unlink(w->tmp);

@@ -90,7 +90,9 @@ static void test_urls(void **state)
 
     /* in memory */
     CAIRN_ASSERT_OK(cairn_catalog_open("sqlite::memory:", &catalog, &err), &err);
-    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), 2);
+    int64_t applied = 0, known = 0;
+    CAIRN_ASSERT_OK(cairn_catalog_version(catalog, &applied, &known, &err), &err);
+    assert_int_equal(cairn_test_query_int(catalog, "SELECT COUNT(*) FROM cairn_migrations"), known);
     cairn_catalog_close(catalog);
 
     /* PostgreSQL is known but not built */

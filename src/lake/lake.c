@@ -92,7 +92,7 @@ static int value_days(const cairn_value *v, const char *column, int64_t *days, c
 static int time_key(int kind, const char *column, const cairn_value *v, cairn_buf *out,
                     cairn_error *err)
 {
-    int64_t days, year;
+    int64_t days = 0, year;
     unsigned month, day;
     int rc = hive_escape(column, strlen(column), out);
     if (rc == 0) rc = cairn_buf_puts(out, kind == 1 ? "_day=" : "_month=");

@@ -87,6 +87,7 @@ int cairn__job_open(cairn__job *j, cairn_home *home, const char *dataset,
 {
     memset(j, 0, sizeof *j);
     memset(result, 0, sizeof *result);
+    j->started_ns = cairn_monotonic_ns();
     j->home = home;
     j->dataset = dataset;
     j->res = result;
@@ -130,6 +131,8 @@ void cairn__job_close(cairn__job *j)
 
 static bool progress(cairn__job *j, const char *stage, int64_t done, int64_t total)
 {
+    cairn_log(CAIRN_LOG_DEBUG, "ingest %s: %s at %.3f s", j->dataset, stage,
+              (double)(cairn_monotonic_ns() - j->started_ns) / 1e9);
     return !j->opts.progress || j->opts.progress(j->opts.progress_ud, stage, done, total);
 }
 
@@ -501,6 +504,7 @@ static int accept_table(cairn__job *j, cairn_table **owned, bad_rows *b, const c
                         size_t len, int64_t *accepted, cairn_error *err)
 {
     cairn_table *table = *owned;
+    progress(j, "validating", 0, 0);
     int64_t rows = cairn_table_num_rows(table);
     uint8_t *keep = cairn_malloc(rows ? (size_t)rows : 1);
     cairn_violation *v = NULL;
@@ -1117,6 +1121,7 @@ static int write_batch(cairn__job *j, cairn_lake_file **files, size_t *nfiles, s
     size_t nparts = 0;
     int rc = group_partitions(j, &order, &starts, &rep, &nparts, err);
     if (rc) return rc;
+    progress(j, "partitioned", 0, (int64_t)nparts);
     write_task w = {.job = j, .batch = j->batch, .order = order, .starts = starts};
     w.texts = cairn_calloc(nparts, sizeof *w.texts);
     w.files = cairn_calloc(nparts, sizeof *w.files);
@@ -1352,6 +1357,7 @@ int cairn__job_commit(cairn__job *j, cairn_error *err)
 
     /* dataset-level checks on the accepted rows */
     int rc;
+    progress(j, "checking", 0, 0);
     if (j->batch && cairn_table_num_rows(j->batch) > 0) {
         cairn_quality_context qc = {j->opts.now_us, -1};
         if (j->head && j->head->added_rows > 0 &&
@@ -1395,7 +1401,24 @@ int cairn__job_commit(cairn__job *j, cairn_error *err)
     for (size_t f = 0; drops && f < j->head->nfiles; f++)
         cairn_free(drops[f]);
     cairn_free(drops);
-    if (rc == 0 && nfiles > 1) qsort(files, nfiles, sizeof *files, cmp_files);
+    if (rc == 0 && nfiles > 1) {
+        /* A new file named like a stored one has the same bytes (names are content hashes):
+         * its rows are stored already (a stream batch delivered twice, a forced re-ingest). */
+        qsort(files, nfiles, sizeof *files, cmp_files);
+        size_t k = 1;
+        for (size_t i = 1; i < nfiles; i++) {
+            if (strcmp(files[i].path, files[k - 1].path)) {
+                files[k++] = files[i];
+                continue;
+            }
+            cairn_log(CAIRN_LOG_INFO, "%s: %s is stored already (%lld identical rows)", j->dataset,
+                      files[i].path, (long long)files[i].rows);
+            res->rows_written -= files[i].rows;
+            res->rows_duplicate += files[i].rows;
+            res->files_written--;
+        }
+        nfiles = k;
+    }
     cairn_crashpoint("ingest: files written, not committed");
     if (rc == 0) {
         progress(j, "committing", 0, 0);

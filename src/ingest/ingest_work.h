@@ -54,6 +54,7 @@ typedef struct cairn__job {
     size_t nreplayed, repcap;
     cairn_snapshot *head;
     char quality_id[65];
+    int64_t started_ns;
 } cairn__job;
 
 int cairn__job_open(cairn__job *j, cairn_home *home, const char *dataset,

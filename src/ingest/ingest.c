@@ -1000,6 +1000,20 @@ static int64_t bucket_of(cairn_partition_kind kind, const cairn_column *col, int
     return days;
 }
 
+/* Do rows a and b hold the same value (an interned partition column: strings, floats)? */
+static bool same_value(const cairn_column *col, int64_t a, int64_t b)
+{
+    bool va = cairn_column_is_valid(col, a), vb = cairn_column_is_valid(col, b);
+    if (!va || !vb) return va == vb;
+    if (col->type == CAIRN_TYPE_STRING) {
+        size_t la, lb;
+        const char *sa = cairn_column_str(col, a, &la), *sb = cairn_column_str(col, b, &lb);
+        return la == lb && !memcmp(sa, sb, la);
+    }
+    size_t w = cairn_type_width(col->type);
+    return !memcmp((const char *)col->values + (size_t)a * w, (const char *)col->values + (size_t)b * w, w);
+}
+
 /* Groups the batch's rows by partition: order (rows), starts (nparts + 1), one representative
  * row per partition. */
 static int group_partitions(cairn__job *j, int64_t **order_out, int64_t **starts_out,
@@ -1043,7 +1057,8 @@ static int group_partitions(cairn__job *j, int64_t **order_out, int64_t **starts
         size_t s = h & (cap - 1);
         for (;;) {
             if (!bh[s]) break;
-            if (bh[s] == h && bkeys[s] == b) break;
+            if (bh[s] == h && bkeys[s] == b && (!interned || same_value(col, r, rep[bids[s]])))
+                break;
             s = (s + 1) & (cap - 1);
         }
         if (!bh[s]) {

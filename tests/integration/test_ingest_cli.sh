@@ -9,7 +9,7 @@
 set -u
 cairn=${CAIRN:?set CAIRN to the cairn binary}
 top=${CAIRN_TOP:?set CAIRN_TOP}
-tmp=$(mktemp -d); [ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT; echo "tmp $tmp"
+tmp=$(mktemp -d); [ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 export CAIRN_HOME="$tmp/home"
 pass=0; fail=0
 ok()   { pass=$((pass+1)); }
@@ -151,6 +151,22 @@ run "$cairn" --json data snapshot events;                check "snapshot show ex
 files=$(node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(o.file_list.map(f=>"'"'"'"+process.argv[1]+"/"+f.path+"'"'"'").join(","))' "$CAIRN_HOME/lake/events" <<<"$out")
 run duck "SELECT count(*) AS n, count(DISTINCT id) AS d, min(ts_day)::VARCHAR AS lo FROM read_parquet([$files], hive_partitioning=true)"
 check "duckdb reads the lake" test "$out" = '[{"n":"9","d":"9","lo":"2024-03-01"}]'
+
+# partitioned by a column's value: the column leaves the files and comes back on read
+cat > "$tmp/trips.yaml" <<'YAML'
+dataset: trips
+partition: {by: value, column: city}
+fields:
+  - {name: city, type: string}
+  - {name: km, type: float64}
+YAML
+printf 'city,km\nOslo,1.5\nRome,2\n,3\nOslo,4\na/b=c,5\n' > "$tmp/trips.csv"
+run "$cairn" --json ingest trips "$tmp/trips.csv" --schema "$tmp/trips.yaml"
+check "value ingest exits 0" test "$rc" = 0
+check "value partitions" test "$(jget partitions <<<"$out")" = 4
+check "hive directories" test "$(ls "$CAIRN_HOME/lake/trips" | sort | tr '\n' ' ')" = "city=Oslo city=Rome city=__HIVE_DEFAULT_PARTITION__ city=a%2Fb%3Dc "
+run "$cairn" data convert trips "$tmp/trips-out.csv";   check "value read back" test "$rc" = 0
+check "rows and values come back" test "$(tail -n +2 "$tmp/trips-out.csv" | sort | tr '\n' ' ')" = "1.5,Oslo 2.0,Rome 3.0, 4.0,Oslo 5.0,a/b=c "
 
 echo "$pass passed, $fail failed"
 test "$fail" = 0

@@ -446,6 +446,37 @@ static int reorder(cairn_table **t, const char *const *columns, size_t ncolumns,
     return 0;
 }
 
+/* Schema evolution: files written under different schema versions may differ in columns.
+ * Columns are matched by name (as DuckDB's union_by_name): a column missing on one side is
+ * added to it as nulls, and t takes all's column order. A column whose type changed is left
+ * for cairn_table_append to refuse by name. */
+static int align_columns(cairn_table *all, cairn_table **t, cairn_error *err)
+{
+    cairn_column *added;
+    int rc = 0;
+    for (size_t c = 0; rc == 0 && c < cairn_table_num_columns(*t); c++) {
+        const cairn_column *col = cairn_table_column(*t, c);
+        if (cairn_table_find(all, col->name) < 0 &&
+            (rc = cairn_table_add_column(all, col->name, col->type, true, &added)))
+            cairn_error_set(err, rc, "adding column '%s' as nulls", col->name);
+    }
+    for (size_t c = 0; rc == 0 && c < cairn_table_num_columns(all); c++) {
+        const cairn_column *col = cairn_table_column(all, c);
+        if (cairn_table_find(*t, col->name) < 0 &&
+            (rc = cairn_table_add_column(*t, col->name, col->type, true, &added)))
+            cairn_error_set(err, rc, "adding column '%s' as nulls", col->name);
+    }
+    if (rc) return rc;
+    size_t n = cairn_table_num_columns(all);
+    const char **names = cairn_calloc(n ? n : 1, sizeof *names);
+    if (!names) return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    for (size_t c = 0; c < n; c++)
+        names[c] = cairn_table_column(all, c)->name;
+    rc = reorder(t, names, n, err);
+    cairn_free(names);
+    return rc;
+}
+
 static int read_all(cairn_home *home, const read_plan *p, bool verify, cairn_table **out,
                     cairn_error *err)
 {
@@ -459,7 +490,7 @@ static int read_all(cairn_home *home, const read_plan *p, bool verify, cairn_tab
             all = t;
             continue;
         }
-        if ((rc = cairn_table_append(all, t, err)))
+        if ((rc = align_columns(all, &t, err)) == 0 && (rc = cairn_table_append(all, t, err)))
             cairn_error_prefix(err, "file %s of snapshot %.12s does not match the files before it: ",
                                f->path, p->snap->id);
         cairn_table_free(t);

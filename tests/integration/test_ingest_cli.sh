@@ -168,5 +168,14 @@ check "hive directories" test "$(ls "$CAIRN_HOME/lake/trips" | sort | tr '\n' ' 
 run "$cairn" data convert trips "$tmp/trips-out.csv";   check "value read back" test "$rc" = 0
 check "rows and values come back" test "$(tail -n +2 "$tmp/trips-out.csv" | sort | tr '\n' ' ')" = "1.5,Oslo 2.0,Rome 3.0, 4.0,Oslo 5.0,a/b=c "
 
+# schema evolution: a field added (with a default) reads as null in files written before it
+printf 'dataset: evo\nfields:\n  - {name: id, type: int64}\n' > "$tmp/evo1.yaml"
+printf 'dataset: evo\nfields:\n  - {name: id, type: int64}\n  - {name: w, type: float64, default: null}\n' > "$tmp/evo2.yaml"
+printf 'id\n1\n' > "$tmp/evo1.csv"; printf 'id,w\n2,2.5\n' > "$tmp/evo2.csv"
+"$cairn" --quiet ingest evo "$tmp/evo1.csv" --schema "$tmp/evo1.yaml" >/dev/null
+run "$cairn" --quiet ingest evo "$tmp/evo2.csv" --schema "$tmp/evo2.yaml"; check "evolved ingest" test "$rc" = 0
+run "$cairn" data convert evo "$tmp/evo.csv";           check "evolved read" test "$rc" = 0
+check "old rows read as null" test "$(cat "$tmp/evo.csv" | tr '\n' ' ')" = "id,w 1, 2,2.5 "
+
 echo "$pass passed, $fail failed"
 test "$fail" = 0

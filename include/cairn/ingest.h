@@ -182,7 +182,8 @@ int cairn_registry_get_mode(cairn_catalog *catalog, const char *subject,
  * The reader already enforces each field's type and nullability (a row that does not parse
  * is a bad row). cairn_validate_records then checks each parsed row against the field
  * constraints: min, max, allowed, pattern (whole value), max_length (bytes), unique (within
- * the table: the first occurrence is kept, later ones are violations), and non-nullable
+ * the table: the first occurrence is kept, later ones are violations; the ingest also checks
+ * unique fields against the values already stored), and non-nullable
  * fields that are null. A row with several problems yields one violation per problem, in
  * field order (within a field: null, below min, above max, not allowed, too long, pattern,
  * duplicate; a null value is only checked for nullability). String checks run once per

@@ -9,6 +9,8 @@
  *   3. validate: field constraints (cairn_validate_records); failing rows become dead letters
  *      (stage "validate") with their original text when it can be found again, else the
  *      row as a JSON object;
+ *      fields declared unique are then checked against the stored values too (a value stored
+ *      under another primary key makes a dead letter);
  *   4. refuse when rejected / read > max_error_rate, or when an error-level dataset check
  *      fails on the accepted rows (the quality report);
  *   5. de-duplicate on the primary key: within the batch (latest event time wins; equal times:
@@ -1342,9 +1344,142 @@ static int commit_hook(void *ud, cairn_catalog *cat, const char *snap, cairn_err
     return rc;
 }
 
+/* Fields declared unique are unique across the dataset, not only within a batch: a new
+ * record whose value is already stored under another primary key (or, without a key, at
+ * all) becomes a dead letter. A stored record that the new one replaces (same key) does not
+ * count. */
+static int unique_field_against_stored(cairn__job *j, const cairn_dataset_field *field,
+                                       uint8_t *keep, int64_t *dropped, cairn_error *err)
+{
+    size_t npk;
+    const char *const *pk = cairn_dataset_schema_primary_key(j->schema, &npk);
+    const char *names[17];
+    size_t nnames = 0;
+    names[nnames++] = field->name;
+    for (size_t i = 0; i < npk && i < 16; i++)
+        if (strcmp(pk[i], field->name)) names[nnames++] = pk[i];
+    int64_t rows = cairn_table_num_rows(j->batch);
+    const cairn_column *vcol = cairn_table_column_by_name(j->batch, field->name);
+    const cairn_column *npkc[16], *spkc[16];
+    if (!vcol || pk_columns(j, j->batch, npkc, &npk))
+        return cairn_error_set(err, CAIRN_EINTERNAL, "column '%s' missing", field->name);
+    keymap m = {0};
+    cairn_buf key, pkey;
+    cairn_buf_init(&key, 0);
+    cairn_buf_init(&pkey, 0);
+    /* stored value -> stored key bytes (kept in the map's arena, indexed by rows[]) */
+    char **pks = NULL;
+    size_t *pklens = NULL, npks = 0, pkcap = 0, lencap = 0;
+    int64_t stored_rows = j->head->rows;
+    int rc = keymap_init(&m, stored_rows) ? oom(err) : 0;
+    for (size_t f = 0; rc == 0 && f < j->head->nfiles; f++) {
+        cairn_snapshot one = *j->head;
+        one.files = &j->head->files[f];
+        one.nfiles = 1;
+        cairn_table *st = NULL;
+        if ((rc = cairn_lake_read(j->home, &one, names, nnames, false, &st, err))) break;
+        const cairn_column *sv = cairn_table_column_by_name(st, field->name);
+        pk_columns(j, st, spkc, &npk);
+        for (int64_t r = 0; rc == 0 && r < cairn_table_num_rows(st); r++) {
+            bool found;
+            if (!cairn_column_is_valid(sv, r)) continue;
+            if (key_bytes(&sv, 1, r, &key) || key_bytes(spkc, npk, r, &pkey)) {
+                rc = oom(err);
+                break;
+            }
+            uint64_t h = key_hash(&key);
+            size_t slot = keymap_slot(&m, &key, h, &found);
+            if (found) continue;
+            char *kc = cairn_arena_alloc(&m.arena, key.len + 1), *pc = cairn_arena_alloc(&m.arena, pkey.len + 1);
+            if (!kc || !pc || cairn_grow((void **)&pks, &pkcap, npks + 1, sizeof *pks) ||
+                cairn_grow((void **)&pklens, &lencap, npks + 1, sizeof *pklens)) {
+                rc = oom(err);
+                break;
+            }
+            memcpy(kc, key.data, key.len);
+            memcpy(pc, pkey.data, pkey.len);
+            pks[npks] = pc;
+            pklens[npks] = pkey.len;
+            m.hashes[slot] = h, m.rows[slot] = (int64_t)npks++, m.keys[slot] = kc, m.lens[slot] = key.len;
+        }
+        cairn_table_free(st);
+    }
+    for (int64_t r = 0; rc == 0 && r < rows; r++) {
+        bool found;
+        if (!keep[r] || !cairn_column_is_valid(vcol, r)) continue;
+        if (key_bytes(&vcol, 1, r, &key) || key_bytes(npkc, npk, r, &pkey)) {
+            rc = oom(err);
+            break;
+        }
+        size_t slot = keymap_slot(&m, &key, key_hash(&key), &found);
+        if (!found) continue;
+        int64_t s = m.rows[slot];
+        if (npk && pklens[s] == pkey.len && !memcmp(pks[s], pkey.data, pkey.len)) continue;
+        keep[r] = 0;
+        (*dropped)++;
+        cairn__dead_letter d = {0};
+        cairn_buf text;
+        cairn_buf_init(&text, 0);
+        cairn_value v;
+        cairn_column_get(vcol, r, &v);
+        cairn_value_format(&v, NULL, &text);
+        char reason[256];
+        snprintf(reason, sizeof reason, "field '%s': value '%.*s' is already stored (unique field)",
+                 field->name, (int)(text.len > 120 ? 120 : text.len), text.data ? text.data : "");
+        cairn_buf_release(&text);
+        d.source = cairn_malloc(16);
+        if (d.source) snprintf(d.source, 16, "%s", "(batch)");
+        d.reason = dup_str(reason, strlen(reason));
+        d.raw = cairn__row_json(j->batch, r);
+        d.stage = "validate";
+        d.format = "json";
+        snprintf(d.field, sizeof d.field, "%s", field->name);
+        snprintf(d.location, sizeof d.location, "accepted row %lld", (long long)r + 1);
+        if (!d.source || !d.reason || !d.raw) {
+            cairn__dead_letter_clear(&d);
+            rc = oom(err);
+        } else rc = cairn__job_dead_letter(j, &d, err);
+    }
+    cairn_free(pks);
+    cairn_free(pklens);
+    keymap_free(&m);
+    cairn_buf_release(&key);
+    cairn_buf_release(&pkey);
+    return rc;
+}
+
+static int unique_against_stored(cairn__job *j, cairn_error *err)
+{
+    if (!j->batch || !j->head || j->head->nfiles == 0) return 0;
+    int64_t rows = cairn_table_num_rows(j->batch), dropped = 0;
+    uint8_t *keep = NULL;
+    int rc = 0;
+    for (size_t f = 0; rc == 0 && f < j->nfields; f++) {
+        const cairn_dataset_field *field = cairn_dataset_schema_field(j->schema, f);
+        if (!field->unique) continue;
+        if (!keep) {
+            if (!(keep = cairn_malloc(rows ? (size_t)rows : 1))) return oom(err);
+            memset(keep, 1, rows ? (size_t)rows : 1);
+        }
+        rc = unique_field_against_stored(j, field, keep, &dropped, err);
+    }
+    if (rc == 0 && dropped) {
+        cairn_table *kept = NULL;
+        if (cairn_table_filter(j->batch, keep, &kept)) rc = oom(err);
+        else {
+            cairn_table_free(j->batch);
+            j->batch = kept;
+        }
+    }
+    cairn_free(keep);
+    return rc;
+}
+
 int cairn__job_commit(cairn__job *j, cairn_error *err)
 {
     cairn_ingest_result *res = j->res;
+    int rc0 = unique_against_stored(j, err);
+    if (rc0) return rc0;
     int64_t read = 0, rejected = (int64_t)j->ndl;
     bool any_input = false;
     for (size_t i = 0; i < j->ninputs; i++) {

@@ -177,5 +177,17 @@ run "$cairn" --quiet ingest evo "$tmp/evo2.csv" --schema "$tmp/evo2.yaml"; check
 run "$cairn" data convert evo "$tmp/evo.csv";           check "evolved read" test "$rc" = 0
 check "old rows read as null" test "$(cat "$tmp/evo.csv" | tr '\n' ' ')" = "id,w 1, 2,2.5 "
 
+# a unique field is unique across the dataset: a stored value under another key is refused,
+# the same key updating its own record is not
+printf 'dataset: users\nprimary_key: [id]\nevent_time: at\nfields:\n  - {name: id, type: int64}\n  - {name: at, type: timestamp}\n  - {name: email, type: string, unique: true}\n' > "$tmp/users.yaml"
+printf 'id,at,email\n1,2024-01-01T00:00:00Z,a@x\n2,2024-01-01T00:00:00Z,b@x\n' > "$tmp/u1.csv"
+printf 'id,at,email\n1,2024-02-01T00:00:00Z,a@x\n3,2024-02-01T00:00:00Z,b@x\n4,2024-02-01T00:00:00Z,c@x\n' > "$tmp/u2.csv"
+"$cairn" --quiet ingest users "$tmp/u1.csv" --schema "$tmp/users.yaml" >/dev/null
+run "$cairn" --json ingest users "$tmp/u2.csv" --max-error-rate 0.5; check "unique ingest exits 0" test "$rc" = 0
+check "stored value refused" test "$(jget rows_rejected <<<"$out")" = 1
+check "own update and new value kept" test "$(jget rows_written <<<"$out")" = 2
+run "$cairn" --json dlq list users
+has "$(jget 'records[0].reason' <<<"$out")" "'b@x' is already stored" && ok || bad "unique reason: $out"
+
 echo "$pass passed, $fail failed"
 test "$fail" = 0

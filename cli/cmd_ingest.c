@@ -51,6 +51,12 @@ static void print_result(cli_ctx *ctx, cairn_home *home, const char *dataset,
             printf("%.*s", (int)text.len, text.data);
         cairn_buf_release(&text);
     }
+    if (r->refused) {
+        printf("records: %s read, %s failed validation; refused: %s; nothing was written\n",
+               cli_thousands(r->rows_read, a, sizeof a), cli_thousands(r->rows_rejected, b, sizeof b),
+               r->refused_reason);
+        return;
+    }
     printf("records: %s read, %s rejected (dead letters), %s duplicates, %s written\n",
            cli_thousands(r->rows_read, a, sizeof a), cli_thousands(r->rows_rejected, b, sizeof b),
            cli_thousands(r->rows_duplicate, c, sizeof c), cli_thousands(r->rows_written, d, sizeof d));
@@ -320,6 +326,7 @@ const cli_command cli_cmd_dlq_replay = {
     "instance after registering a fix). Records that pass are ingested as one snapshot and\n"
     "marked replayed; the rest stay pending with their new reason.\n\n"
     "options:\n  --keep latest|first    primary-key ties (as for ingest)\n"
+    "  --now TIME             the time freshness checks measure against (default: now)\n"
     "\nexample:\n  cairn schema register fixed.yaml && cairn dlq replay flights\n",
     run_dlq_replay,
 };
@@ -327,8 +334,7 @@ const cli_command cli_cmd_dlq_replay = {
 static int run_dlq_replay(cli_ctx *ctx, int argc, char **argv)
 {
     const cli_command *cmd = &cli_cmd_dlq_replay;
-    cli_option o[] = {{"keep", 0, true, NULL}, {"max-error-rate", 0, true, NULL},
-                      {"force", 0, false, NULL}, {"now", 0, true, NULL}};
+    cli_option o[] = {{"keep", 0, true, NULL}, {"now", 0, true, NULL}};
     size_t no = sizeof o / sizeof o[0];
     char *pos[1];
     int npos;

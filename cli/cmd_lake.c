@@ -67,7 +67,7 @@ static int run_log(cli_ctx *ctx, int argc, char **argv);
 const cli_command cli_cmd_data_log = {
     "data", "log", "data log DATASET", "list a dataset's snapshots, newest first",
     "For each snapshot: its id (12 hex digits; any unambiguous prefix of 4 or more names it),\n"
-    "when it was committed, the operation (ingest, stream, compact, retention), the rows in\n"
+    "when it was committed, the operation (ingest, stream, replay, compact, retention), the rows in\n"
     "the snapshot, the rows the commit added, and its files. Expired snapshots are left out.\n"
     "\nexamples:\n  cairn data log flights\n  cairn --json data log flights\n",
     run_log,

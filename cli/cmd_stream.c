@@ -41,6 +41,8 @@ const cli_command cli_cmd_ingest_stream = {
     "  --idle-exit DUR     exit after DUR without records (default: run until stopped)\n"
     "  --max-records N     exit after N records\n"
     "  --max-retries N     transient failures in a row before giving up (default 8)\n"
+    "  --max-error-rate R  stop when a batch has more than this fraction of bad records\n"
+    "                      (default 1: bad records go to the dead-letter store)\n"
     "\nexamples:\n"
     "  cairn ingest-stream events --from redis://127.0.0.1:6379/events --batch 5000\n"
     "  cairn --json ingest-stream events --from nats://127.0.0.1:4222/events --idle-exit 10s\n",
@@ -217,7 +219,7 @@ static int run_stream(cli_ctx *ctx, int argc, char **argv)
                       {"batch-age", 0, true, NULL},    {"max-buffer", 0, true, NULL},
                       {"claim-idle", 0, true, NULL},   {"idle-exit", 0, true, NULL},
                       {"max-records", 0, true, NULL},  {"ack-wait", 0, true, NULL},
-                      {"max-retries", 0, true, NULL}};
+                      {"max-retries", 0, true, NULL},  {"max-error-rate", 0, true, NULL}};
     size_t no = sizeof o / sizeof o[0];
     char *pos[1];
     int npos;
@@ -229,10 +231,33 @@ static int run_stream(cli_ctx *ctx, int argc, char **argv)
     cairn_stream_options_init(&so);
     if (rc || (rc = parse_options(o, no, &so))) return rc;
 
+    cairn_ingest_options io;
+    cairn_ingest_options_init(&io);
+    io.max_error_rate = 1.0; /* a stream keeps going: bad records go to the dead-letter store */
+    const char *rate = cli_opt(o, no, "max-error-rate");
+    if (rate) {
+        char *end;
+        io.max_error_rate = strtod(rate, &end);
+        if (*end || end == rate || io.max_error_rate < 0 || io.max_error_rate > 1)
+            return cli_usage_error(&cli_cmd_ingest_stream,
+                                   "--max-error-rate: expected a fraction in [0, 1], found '%s'", rate);
+    }
+    so.ingest = &io;
+
     cairn_error err;
     cairn_error_clear(&err);
     cairn_home *home;
     if ((rc = cairn_home_open(ctx->home, &home, &err))) return cli_fail(ctx, rc, &err);
+    cairn_dataset_schema *schema = NULL;
+    if (cairn_registry_get(cairn_home_catalog(home), pos[0], 0, &schema, NULL, &err) == 0) {
+        size_t npk = 0;
+        cairn_dataset_schema_primary_key(schema, &npk);
+        if (npk == 0 && !ctx->quiet)
+            fprintf(stderr, "warning: dataset '%s' has no primary key: delivery is at-least-once, so "
+                            "records redelivered after a crash may be stored twice\n", pos[0]);
+        cairn_dataset_schema_free(schema);
+    }
+    cairn_error_clear(&err);
     stream_progress progress = {ctx, 0};
     so.on_batch = on_batch;
     so.ud = &progress;

@@ -16,7 +16,8 @@
  * <dataset>/part-<hash16>.parquet. <hash16> is the first 16 hex digits of the file's SHA-256.
  *
  * A snapshot is a manifest object, canonical JSON:
- *   {"dataset":..., "parent": id|null, "operation": "ingest"|"stream"|"compact"|"retention",
+ *   {"dataset":..., "parent": id|null,
+ *    "operation": "ingest"|"stream"|"replay"|"compact"|"retention",
  *    "committed_at": ISO-8601, "schema_subject":..., "schema_version": n,
  *    "partition": null | {"by": "day"|"month"|"value", "column": c, "type": t},
  *    "rows": total, "added_rows": n, "files": [{"path", "sha256", "rows", "bytes",

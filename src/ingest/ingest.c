@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <xxhash.h>
 
 #include "cairn/parquet.h"
@@ -268,17 +269,20 @@ int cairn__conform(cairn__job *j, cairn_table **table, const char *source, cairn
         const cairn_dataset_field *field = cairn_dataset_schema_field(j->schema, f);
         cairn_column *col = cairn_table_column_by_name(in, field->name), *copy = NULL;
         int rc;
-        if (!col) {
-            if (!field->nullable) {
+        if (!col) { /* Avro's rule: a field the data lacks takes its default, else null */
+            if (!field->has_default && !field->nullable) {
                 cairn_table_free(out);
-                cairn_error_set(err, CAIRN_ETYPE, "missing column '%s' (not nullable)", field->name);
+                cairn_error_set(err, CAIRN_ETYPE, "missing column '%s' (not nullable, no default)",
+                                field->name);
                 cairn_error_at(err, source, 0, 0);
                 cairn_error_field(err, field->name);
                 return CAIRN_ETYPE;
             }
-            rc = cairn_column_create(field->name, field->type, true, &copy);
+            bool fill = field->has_default && !field->default_value.is_null;
+            rc = cairn_column_create(field->name, field->type, !fill || field->nullable, &copy);
             for (int64_t i = 0; rc == 0 && i < rows; i++)
-                rc = cairn_column_append_null(copy);
+                rc = fill ? cairn_column_append_value(copy, &field->default_value)
+                          : cairn_column_append_null(copy);
             if (rc) rc = oom(err);
         } else if (col->type == field->type) {
             rc = cairn_column_copy(col, &copy) ? oom(err) : 0;
@@ -564,6 +568,47 @@ static int seen_before(cairn__job *j, const char *sha, bool *seen, cairn_error *
     return rc < 0 ? rc : 0;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcasecmp(s + n - m, suffix);
+}
+
+/* The schema fields a CSV header names (a field it leaves out is filled by cairn__conform
+ * with its default or null); names outside the schema are left for the reader to refuse. */
+static int header_fields(cairn__job *j, const char *header, char delimiter, cairn_field **out,
+                         size_t *count)
+{
+    cairn_field *fields = cairn_calloc(j->nfields ? j->nfields : 1, sizeof *fields);
+    if (!fields) return CAIRN_ENOMEM;
+    size_t n = 0;
+    for (size_t f = 0; f < j->nfields; f++) {
+        const char *name = j->fields[f].name;
+        size_t len = strlen(name);
+        bool found = false;
+        for (const char *p = header; *p && !found;) {
+            const char *start = p, *end;
+            bool quoted = *p == '"';
+            if (quoted) {
+                start = ++p;
+                while (*p && !(*p == '"' && p[1] != '"')) p += *p == '"' ? 2 : 1;
+                end = p;
+                if (*p) p++;
+            } else {
+                while (*p && *p != delimiter) p++;
+                end = p;
+            }
+            while (*p && *p != delimiter) p++;
+            if (*p) p++;
+            found = (size_t)(end - start) == len && !memcmp(start, name, len);
+        }
+        if (found) fields[n++] = j->fields[f];
+    }
+    *out = fields;
+    *count = n;
+    return 0;
+}
+
 /* Reads from memory (CSV or JSON Lines) with the schema's fields. */
 static int read_text(cairn__job *j, const char *data, size_t len, const char *format,
                      const char *source, const char *const *locations, cairn__input *in,
@@ -576,8 +621,15 @@ static int read_text(cairn__job *j, const char *data, size_t len, const char *fo
     b.header = header;
     cairn_read_options ro;
     cairn_read_options_init(&ro);
-    ro.fields = j->fields;
-    ro.nfields = j->nfields;
+    cairn_field *subset = NULL;
+    size_t nsubset = 0;
+    if (csv && ends_with(source, ".tsv")) ro.delimiter = '\t';
+    if (csv && header_fields(j, header, ro.delimiter ? ro.delimiter : ',', &subset, &nsubset)) {
+        cairn_free(header);
+        return oom(err);
+    }
+    ro.fields = csv ? subset : j->fields;
+    ro.nfields = csv ? nsubset : j->nfields;
     ro.on_bad_row = on_bad_row;
     ro.bad_row_ud = &b;
     ro.progress = j->opts.progress;
@@ -597,6 +649,7 @@ static int read_text(cairn__job *j, const char *data, size_t len, const char *fo
     }
     cairn_table_free(t);
     cairn_free(b.lines);
+    cairn_free(subset);
     cairn_free(header);
     return rc;
 }
@@ -1494,7 +1547,8 @@ int cairn__job_commit(cairn__job *j, cairn_error *err)
         return 0;
     }
     double rate = read ? (double)rejected / (double)read : 0;
-    if (rate > j->opts.max_error_rate && !j->nreplayed)
+    bool replay = !strcmp(j->opts.operation, "replay"); /* replay keeps what still fails */
+    if (rate > j->opts.max_error_rate && !replay)
     {
         res->refused = true;
         snprintf(res->refused_reason, sizeof res->refused_reason,

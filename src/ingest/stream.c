@@ -497,7 +497,7 @@ static int run_setup(stream_run *r, const cairn_stream_options *opts, cairn__str
         cairn_ingest_options_init(&r->ingest);
         r->ingest.max_error_rate = 1.0;
     }
-    if (!r->ingest.operation) r->ingest.operation = "stream";
+    r->ingest.operation = "stream"; /* every stream snapshot says where it came from */
     return 0;
 }
 

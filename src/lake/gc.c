@@ -372,20 +372,94 @@ static int sweep_dir(gc_run *g, gc_dataset *d, const char *dir, const char *rel,
     return rc;
 }
 
+static int delete_object(gc_run *g, gc_dataset *d, const char *id, const char *reason,
+                         cairn_error *err)
+{
+    char full[4096], rel[CAIRN_LAKE_PATH_MAX];
+    struct stat st;
+    int rc = cairn_object_path(g->home_dir, id, full, sizeof full, err);
+    if (rc || stat(full, &st) != 0) return rc;
+    if (!g->opts.dry_run && (rc = cairn__object_remove(g->home_dir, id, err))) return rc;
+    snprintf(rel, sizeof rel, "objects/%.2s/%s", id, id);
+    g->report->objects_deleted++;
+    g->report->bytes_deleted += (int64_t)st.st_size;
+    return add_item(g, d->name, rel, (int64_t)st.st_size, reason, err);
+}
+
+/* The quality report an expired snapshot's ingest stored, or "" (qid gets it). */
+static int quality_of(gc_run *g, const char *snapshot, char qid[65], cairn_error *err)
+{
+    cairn_stmt *st;
+    qid[0] = 0;
+    int rc = cairn_catalog_prepare(cairn_home_catalog(g->home),
+                                   "SELECT quality FROM lake_snapshots WHERE id = ?", &st, err);
+    if (rc) return rc;
+    cairn_stmt_bind_text(st, 1, snapshot, strlen(snapshot));
+    rc = cairn_stmt_step(st, err);
+    if (rc == 1 && !cairn_stmt_is_null(st, 0)) {
+        size_t len;
+        const char *q = cairn_stmt_text(st, 0, &len);
+        if (len == 64) snprintf(qid, 65, "%s", q);
+    }
+    cairn_stmt_finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
 static int delete_manifests(gc_run *g, gc_dataset *d, cairn_error *err)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < d->manifests.n; i++) {
-        char full[4096], rel[CAIRN_LAKE_PATH_MAX];
-        struct stat st;
+        char qid[65];
         const char *id = d->manifests.items[i];
-        if ((rc = cairn_object_path(g->home_dir, id, full, sizeof full, err))) break;
-        if (stat(full, &st) != 0) continue;
-        if (!g->opts.dry_run && (rc = cairn__object_remove(g->home_dir, id, err))) break;
-        snprintf(rel, sizeof rel, "objects/%.2s/%s", id, id);
-        g->report->objects_deleted++;
-        g->report->bytes_deleted += (int64_t)st.st_size;
-        rc = add_item(g, d->name, rel, (int64_t)st.st_size, "expired snapshot", err);
+        rc = quality_of(g, id, qid, err);
+        if (rc == 0 && qid[0]) rc = delete_object(g, d, qid, "expired snapshot (quality report)", err);
+        if (rc == 0) rc = delete_object(g, d, id, "expired snapshot", err);
+    }
+    return rc;
+}
+
+/* Temporaries of writers that died in objects/ (names with ".tmp." from cairn_file_write_atomic),
+ * older than the grace period; logged under the dataset name "". */
+static int log_deletions(gc_run *g, gc_dataset *d, cairn_error *err);
+static int sweep_object_temps(gc_run *g, cairn_error *err)
+{
+    char dir[4096];
+    gc_dataset d;
+    memset(&d, 0, sizeof d);
+    d.name = "";
+    d.first_item = g->report->nitems;
+    snprintf(dir, sizeof dir, "%s/objects", g->home_dir);
+    DIR *top = opendir(dir);
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && top && (e = readdir(top)) != NULL) {
+        if (strlen(e->d_name) != 2 || e->d_name[0] == '.') continue;
+        char sub[4200];
+        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        DIR *dp = opendir(sub);
+        struct dirent *f;
+        while (rc == 0 && dp && (f = readdir(dp)) != NULL) {
+            char full[4400], rel[CAIRN_LAKE_PATH_MAX];
+            struct stat st;
+            if (!strstr(f->d_name, ".tmp.")) continue;
+            snprintf(full, sizeof full, "%s/%s", sub, f->d_name);
+            if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+            if (g->real_now_us - (int64_t)st.st_mtime * CAIRN_US_PER_SECOND < g->opts.grace_us) continue;
+            if (!g->opts.dry_run && unlink(full) != 0 && errno != ENOENT) {
+                rc = cairn_error_set(err, CAIRN_EIO, "cannot delete %s: %s", full, strerror(errno));
+                break;
+            }
+            snprintf(rel, sizeof rel, "objects/%s/%.200s", e->d_name, f->d_name);
+            g->report->files_deleted++;
+            g->report->bytes_deleted += (int64_t)st.st_size;
+            rc = add_item(g, "", rel, (int64_t)st.st_size, "stray temporary file", err);
+        }
+        if (dp) closedir(dp);
+    }
+    if (top) closedir(top);
+    if (g->report->nitems > d.first_item) {
+        int lrc = log_deletions(g, &d, err);
+        if (rc == 0) rc = lrc;
     }
     return rc;
 }
@@ -514,5 +588,6 @@ int cairn_lake_gc(cairn_home *home, const cairn_gc_options *opts, cairn_gc_repor
     int rc = all_datasets(&g, &names, err);
     for (size_t i = 0; rc == 0 && i < names.n; i++) rc = gc_dataset_run(&g, names.items[i], err);
     strset_release(&names);
+    if (rc == 0) rc = sweep_object_temps(&g, err);
     return rc;
 }

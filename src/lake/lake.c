@@ -301,7 +301,7 @@ int cairn_lake_write_file(const char *home_dir, const char *dataset, const char 
     if (*partition && (size_t)snprintf(dir + used, sizeof dir - used, "/%s", partition) >= sizeof dir - used)
         return cairn_error_set(err, CAIRN_ELIMIT, "partition '%.60s...' is too long", partition);
     if ((rc = cairn_mkdir_p(dir, 0, err))) return rc;
-    snprintf(tmp, sizeof tmp, "%s/.write-%ld-%u.parquet", dir, (long)getpid(),
+    snprintf(tmp, sizeof tmp, "%s/.write-%ld-%u.tmp", dir, (long)getpid(),
              atomic_fetch_add(&temp_counter, 1u));
     if ((rc = cairn_parquet_write_file(table, tmp, opts, err))) return rc;
     if ((rc = sha_hex(tmp, sha, err))) {

@@ -93,6 +93,11 @@ crash_and_recover() { # $1 label, then the command prefix that kills the ingest
     CAIRN_HOME=$h "$cairn" --quiet ingest events "$tmp/new.csv" >/dev/null 2>&1 && ok || bad "$label: rerun failed"
     state "$h" "$tmp/state.after"
     cmp -s "$tmp/state.after" "$tmp/state.new" && ok || { bad "$label: rerun did not complete the job"; diff "$tmp/state.new" "$tmp/state.after" | head -5; }
+    # gc removes what the killed run left behind, and only that
+    CAIRN_HOME=$h "$cairn" --quiet data gc --grace 0s >/dev/null 2>&1 && ok || bad "$label: gc failed"
+    state "$h" "$tmp/state.gc"
+    cmp -s "$tmp/state.gc" "$tmp/state.new" && verify_head "$h" && ok || bad "$label: gc changed the data"
+    test -z "$(find "$h/lake" "$h/objects" -name '.*' -o -name '*.tmp.*')" && ok || bad "$label: temporaries left after gc: $(find "$h/lake" "$h/objects" -name '.*' -o -name '*.tmp.*')"
 }
 
 killed=0; olds=0; news=0

@@ -1397,6 +1397,36 @@ static int commit_hook(void *ud, cairn_catalog *cat, const char *snap, cairn_err
     return rc;
 }
 
+/* The rows the previous batch's checks saw (its stored quality report), for row-count change
+ * checks: the same measure as this batch's (accepted rows before de-duplication). -1 when
+ * there is no previous report. */
+static int64_t previous_batch_rows(cairn__job *j)
+{
+    if (!j->head) return -1;
+    cairn_stmt *st;
+    cairn_error e;
+    char qid[65] = "";
+    if (cairn_catalog_prepare(cairn_home_catalog(j->home),
+                              "SELECT quality FROM lake_snapshots WHERE id = ?", &st, &e))
+        return -1;
+    cairn_stmt_bind_text(st, 1, j->head->id, strlen(j->head->id));
+    if (cairn_stmt_step(st, &e) == 1 && !cairn_stmt_is_null(st, 0))
+        snprintf(qid, sizeof qid, "%s", cairn_stmt_text(st, 0, NULL));
+    cairn_stmt_finalize(st);
+    if (!qid[0]) return -1;
+    cairn_buf text;
+    cairn_buf_init(&text, 0);
+    json_t *report = NULL;
+    int64_t rows = -1;
+    if (cairn_object_get(cairn_home_path(j->home), qid, &text, &e) == 0 &&
+        cairn_json_parse(text.data, text.len, "quality report", &report, &e) == 0 &&
+        json_is_integer(json_object_get(report, "rows")))
+        rows = json_integer_value(json_object_get(report, "rows"));
+    json_decref(report);
+    cairn_buf_release(&text);
+    return rows;
+}
+
 /* Fields declared unique are unique across the dataset, not only within a batch: a new
  * record whose value is already stored under another primary key (or, without a key, at
  * all) becomes a dead letter. A stored record that the new one replaces (same key) does not
@@ -1563,10 +1593,7 @@ int cairn__job_commit(cairn__job *j, cairn_error *err)
     int rc;
     progress(j, "checking", 0, 0);
     if (j->batch && cairn_table_num_rows(j->batch) > 0) {
-        cairn_quality_context qc = {j->opts.now_us, -1};
-        if (j->head && j->head->added_rows > 0 &&
-            (!strcmp(j->head->operation, "ingest") || !strcmp(j->head->operation, "stream")))
-            qc.previous_rows = j->head->added_rows;
+        cairn_quality_context qc = {j->opts.now_us, previous_batch_rows(j)};
         if ((rc = cairn_quality_evaluate(j->schema, j->batch, &qc, &res->quality, err))) return rc;
         if (res->quality->failed > 0) {
             for (size_t i = 0; i < res->quality->nresults; i++) {

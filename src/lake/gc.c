@@ -421,6 +421,7 @@ static int delete_manifests(gc_run *g, gc_dataset *d, cairn_error *err)
 /* Temporaries of writers that died in objects/ (names with ".tmp." from cairn_file_write_atomic),
  * older than the grace period; logged under the dataset name "". */
 static int log_deletions(gc_run *g, gc_dataset *d, cairn_error *err);
+static int delete_logged(gc_run *g, size_t first, cairn_error *err);
 static int sweep_object_temps(gc_run *g, cairn_error *err)
 {
     char dir[4096];
@@ -445,10 +446,6 @@ static int sweep_object_temps(gc_run *g, cairn_error *err)
             snprintf(full, sizeof full, "%s/%s", sub, f->d_name);
             if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode)) continue;
             if (g->real_now_us - (int64_t)st.st_mtime * CAIRN_US_PER_SECOND < g->opts.grace_us) continue;
-            if (!g->opts.dry_run && unlink(full) != 0 && errno != ENOENT) {
-                rc = cairn_error_set(err, CAIRN_EIO, "cannot delete %s: %s", full, strerror(errno));
-                break;
-            }
             snprintf(rel, sizeof rel, "objects/%s/%.200s", e->d_name, f->d_name);
             g->report->files_deleted++;
             g->report->bytes_deleted += (int64_t)st.st_size;
@@ -457,9 +454,9 @@ static int sweep_object_temps(gc_run *g, cairn_error *err)
         if (dp) closedir(dp);
     }
     if (top) closedir(top);
-    if (g->report->nitems > d.first_item) {
-        int lrc = log_deletions(g, &d, err);
-        if (rc == 0) rc = lrc;
+    if (rc == 0 && g->report->nitems > d.first_item && !g->opts.dry_run) {
+        rc = log_deletions(g, &d, err);
+        if (rc == 0) rc = delete_logged(g, d.first_item, err);
     }
     return rc;
 }
@@ -502,6 +499,25 @@ static int note_held(gc_run *g, const char *name, cairn_error *err)
     return 0;
 }
 
+/* Deletes the listed items [first, nitems) after their log rows are committed: a crash in
+ * between leaves files that the log already names, which the next gc deletes (again). */
+static int delete_logged(gc_run *g, size_t first, cairn_error *err)
+{
+    for (size_t i = first; i < g->report->nitems; i++) {
+        char full[4400];
+        snprintf(full, sizeof full, "%s/%s", g->home_dir, g->report->items[i].path);
+        if (unlink(full) != 0 && errno != ENOENT)
+            return cairn_error_set(err, CAIRN_EIO, "cannot delete %s: %s", full, strerror(errno));
+        char *slash = strrchr(full, '/');
+        if (slash && !strncmp(g->report->items[i].path, "lake/", 5)) {
+            *slash = 0;
+            (void)rmdir(full); /* a partition directory it emptied; fails harmlessly otherwise */
+        }
+    }
+    return 0;
+}
+
+/* Decides what goes (as a dry run would), logs it in one transaction, then deletes it. */
 static int gc_pass(gc_run *g, gc_dataset *d, cairn_error *err)
 {
     char dir[4096], head_id[65] = "";
@@ -510,13 +526,14 @@ static int gc_pass(gc_run *g, gc_dataset *d, cairn_error *err)
     if (rc == 0 && head) rc = apply_retention(g, d, head, head_id, err);
     if (rc == 0) rc = judge_snapshots(g, d, head_id, err);
     if (rc == 0) rc = mark_expired(g, d, err);
+    bool dry = g->opts.dry_run;
+    g->opts.dry_run = true;
     if (rc == 0) rc = cairn__lake_dataset_dir(g->home_dir, d->name, dir, sizeof dir, err);
     if (rc == 0) rc = sweep_dir(g, d, dir, "", 0, err);
     if (rc == 0) rc = delete_manifests(g, d, err);
-    if (rc == 0 || g->report->nitems > d->first_item) {
-        int lrc = log_deletions(g, d, err);
-        if (rc == 0) rc = lrc;
-    }
+    g->opts.dry_run = dry;
+    if (rc == 0 && !dry) rc = log_deletions(g, d, err);
+    if (rc == 0 && !dry) rc = delete_logged(g, d->first_item, err);
     cairn_snapshot_free(head);
     return rc;
 }

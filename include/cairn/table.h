@@ -290,6 +290,10 @@ typedef struct cairn_read_options {
     const cairn_field *fields;
     size_t nfields;
     bool ignore_unknown;
+    /* JSON Lines with explicit fields: a string value of a number or boolean field is read
+     * as its text ("42", "2.5", "true"), as CSV would be (stream records whose producers send
+     * every value as a string). Off: such a value is a type error. */
+    bool strings_as_text;
     const char *null_text; /* a text that also means null, e.g. "NA"; empty always does */
     int64_t infer_rows;    /* rows sampled to infer types; 0 = 20000 */
     int threads;           /* 0 = the default pool; 1 = this thread only */

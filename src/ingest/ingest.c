@@ -632,6 +632,7 @@ static int read_text(cairn__job *j, const char *data, size_t len, const char *fo
     ro.nfields = csv ? nsubset : j->nfields;
     ro.on_bad_row = on_bad_row;
     ro.bad_row_ud = &b;
+    ro.strings_as_text = in->stream; /* stream producers often send every value as a string */
     ro.progress = j->opts.progress;
     ro.progress_ud = j->opts.progress_ud;
     cairn_table *t = NULL;

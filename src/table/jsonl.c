@@ -664,6 +664,30 @@ static void bad_value(jl_reader *r, cairn__chunk *ch, jl_scratch *s, const jl_li
     b->b = kind == JB_NULL ? s->keys[c] == NULL : v->kind;
 }
 
+/* strings_as_text: a string holding a number or boolean, for a column of that type, becomes
+ * that value (left as it is when its text does not parse: fits() then reports it). */
+static int text_as_value(jl_scratch *s, jl_val *v, cairn_type type)
+{
+    const char *p;
+    size_t len;
+    bool b;
+    int64_t i;
+    double d;
+    if (type == CAIRN_TYPE_STRING || type == CAIRN_TYPE_DATE32 || type == CAIRN_TYPE_TIMESTAMP)
+        return 0;
+    if (string_text(s, v, &p, &len) != 0) return CAIRN_ENOMEM;
+    if (type == CAIRN_TYPE_BOOL) {
+        if (cairn__parse_bool(p, len, &b) == 0) v->kind = J_BOOL, v->b = b;
+    } else if (type == CAIRN_TYPE_INT32 || type == CAIRN_TYPE_INT64) {
+        if (cairn__parse_int64(p, len, &i) == 0) v->kind = J_INT, v->i = i;
+    } else if (cairn__parse_float64(p, len, &d) == 0) {
+        if (cairn__parse_int64(p, len, &i) == 0) v->kind = J_INT, v->i = i;
+        else v->kind = J_FLOAT, v->f = d;
+        v->ptr = p, v->len = len; /* float32 re-parses the text */
+    }
+    return 0;
+}
+
 /* Checks every column's cell against its type (missing keys are null). */
 static int stage_columns(jl_reader *r, cairn__chunk *ch, jl_scratch *s, const jl_line *ln)
 {
@@ -679,6 +703,9 @@ static int stage_columns(jl_reader *r, cairn__chunk *ch, jl_scratch *s, const jl
             bad_value(r, ch, s, ln, c, JB_NULL);
             return STEP_BAD;
         }
+        if (v->kind == J_STRING && !sc->inferred && r->tr.opts->strings_as_text &&
+            text_as_value(s, v, sc->types[c]) == CAIRN_ENOMEM)
+            return STEP_NOMEM;
         int f = fits(s, v, sc->types[c], sc->inferred);
         if (f == CAIRN_ENOMEM) return STEP_NOMEM;
         if (f == 0) continue;

@@ -106,6 +106,36 @@ static void test_widening_and_new_keys(void **state)
     cairn_table_free(t);
 }
 
+/* strings_as_text: "42" reads as a number where the field is one; text that does not parse
+ * is still a type error naming the field. */
+static void test_strings_as_text(void **state)
+{
+    (void)state;
+    cairn_field fields[] = {{"id", CAIRN_TYPE_INT64, false},
+                            {"x", CAIRN_TYPE_FLOAT32, true},
+                            {"ok", CAIRN_TYPE_BOOL, true},
+                            {"n", CAIRN_TYPE_INT32, true},
+                            {"s", CAIRN_TYPE_STRING, true}};
+    cairn_read_options o;
+    cairn_read_options_init(&o);
+    o.fields = fields;
+    o.nfields = 5;
+    o.strings_as_text = true;
+    cairn_table *t = read_ok("{\"id\": \"7\", \"x\": \"0.1\", \"ok\": \"true\", \"n\": \"-3\", \"s\": \"42\"}\n"
+                             "{\"id\": 8, \"x\": \"2\", \"ok\": false}\n",
+                             &o);
+    assert_string_equal(cairn_test_cell(t, "id", 0), "7");
+    assert_true(((float *)cairn_table_column_by_name(t, "x")->values)[0] == 0.1f);
+    assert_true(((float *)cairn_table_column_by_name(t, "x")->values)[1] == 2.0f);
+    assert_string_equal(cairn_test_cell(t, "ok", 0), "true");
+    assert_string_equal(cairn_test_cell(t, "n", 0), "-3");
+    assert_string_equal(cairn_test_cell(t, "s", 0), "42");
+    cairn_table_free(t);
+    cairn_error e;
+    read_err("{\"id\": \"seven\"}\n", &o, &e);
+    cairn_test_assert_error(&e, CAIRN_ETYPE, 1, 8, "id", "expected int64, found string");
+}
+
 static void test_explicit_schema(void **state)
 {
     (void)state;
@@ -366,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_bad_rows_collected),
         cmocka_unit_test(test_max_rows),
+        cmocka_unit_test(test_strings_as_text),
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_parallel_equals_sequential),
     };

@@ -13,7 +13,7 @@
  * back entries this consumer holds, when they are idle long enough).
  *
  * A record is the entry's field `data`, or its field-value pairs as a JSON object of
- * strings. An entry that was deleted while pending (no fields) has nothing to ingest and is
+ * strings (the ingest reads numbers and booleans from such strings: strings_as_text). An entry that was deleted while pending (no fields) has nothing to ingest and is
  * acked at once. Entries are acked with XACK in chunks after their batch commits. Lag is
  * XINFO GROUPS' `lag` (Redis 7), else XLEN minus `entries-read`, else unknown.
  *

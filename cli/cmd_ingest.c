@@ -357,3 +357,98 @@ static int run_dlq_replay(cli_ctx *ctx, int argc, char **argv)
     cairn_home_close(home);
     return rc;
 }
+
+/* --------------------------------------------------------------------------------------
+ * cairn data quality
+ * ------------------------------------------------------------------------------------ */
+
+static int run_quality(cli_ctx *ctx, int argc, char **argv);
+const cli_command cli_cmd_data_quality = {
+    "data", "quality", "data quality REF",
+    "show the quality report stored with a snapshot",
+    "Every ingest stores the quality report of the records it accepted (the dataset checks of\n"
+    "the schema) with the snapshot it commits. This prints it again: evaluated, passed and\n"
+    "failed checks, each with its observed value and, for failures and warnings, example rows.\n"
+    "REF is DATASET (the head), DATASET@ID-PREFIX or DATASET@TIME.\n"
+    "\nexamples:\n  cairn data quality flights\n  cairn --json data quality flights@2759e0\n",
+    run_quality,
+};
+
+static void print_report(const json_t *q)
+{
+    const json_t *st = json_object_get(q, "statistics");
+    printf("quality of %s (%lld rows): %lld checks, %lld passed, %lld failed, %lld warnings\n",
+           json_string_value(json_object_get(q, "dataset")),
+           (long long)json_integer_value(json_object_get(q, "rows")),
+           (long long)json_integer_value(json_object_get(st, "evaluated_checks")),
+           (long long)json_integer_value(json_object_get(st, "successful_checks")),
+           (long long)json_integer_value(json_object_get(st, "unsuccessful_checks")),
+           (long long)json_integer_value(json_object_get(st, "warnings")));
+    size_t i;
+    const json_t *r;
+    json_array_foreach(json_object_get(q, "results"), i, r) {
+        bool ok = json_is_true(json_object_get(r, "success"));
+        bool warn = !ok && !strcmp(json_string_value(json_object_get(r, "severity")) ?: "", "warning");
+        const json_t *obs = json_object_get(r, "observed");
+        printf("  %s %s", ok ? "PASS" : warn ? "WARN" : "FAIL", json_string_value(json_object_get(r, "name")));
+        if (json_is_number(obs)) printf(": observed %g", json_number_value(obs));
+        const char *detail = json_string_value(json_object_get(r, "detail"));
+        if (detail && *detail) printf(" (%s)", detail);
+        printf("\n");
+        const json_t *ex = json_object_get(r, "examples");
+        size_t k;
+        const json_t *row;
+        if (!ok && json_is_array(ex))
+            json_array_foreach(ex, k, row) {
+                cairn_buf b;
+                cairn_buf_init(&b, 0);
+                if (cairn_json_dump(row, 0, &b) == 0) printf("      %.*s\n", (int)b.len, b.data);
+                cairn_buf_release(&b);
+            }
+    }
+}
+
+static int run_quality(cli_ctx *ctx, int argc, char **argv)
+{
+    char *pos[1];
+    int npos;
+    int rc = cli_parse(&cli_cmd_data_quality, argc, argv, NULL, 0, pos, 1, &npos);
+    if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_data_quality, "expected REF");
+    if (rc) return rc;
+    cairn_home *home;
+    if ((rc = open_home(ctx, &home))) return rc;
+    cairn_error err;
+    cairn_error_clear(&err);
+    cairn_snapshot *s = NULL;
+    cairn_stmt *st = NULL;
+    char qid[65] = "";
+    json_t *report = NULL;
+    cairn_buf text;
+    cairn_buf_init(&text, 0);
+    rc = cairn_snapshot_resolve(home, pos[0], &s, &err);
+    if (rc == 0)
+        rc = cairn_catalog_prepare(cairn_home_catalog(home),
+                                   "SELECT quality FROM lake_snapshots WHERE id = ?", &st, &err);
+    if (rc == 0) {
+        cairn_stmt_bind_text(st, 1, s->id, strlen(s->id));
+        if (cairn_stmt_step(st, &err) == 1 && !cairn_stmt_is_null(st, 0))
+            snprintf(qid, sizeof qid, "%s", cairn_stmt_text(st, 0, NULL));
+        cairn_stmt_finalize(st);
+        if (!qid[0])
+            rc = cairn_error_set(&err, CAIRN_ENOTFOUND,
+                                 "snapshot %.12s of '%s' has no quality report (operation %s)",
+                                 s->id, s->dataset, s->operation);
+    }
+    if (rc == 0) rc = cairn_object_get(cairn_home_path(home), qid, &text, &err);
+    if (rc == 0) rc = cairn_json_parse(text.data, text.len, qid, &report, &err);
+    if (rc == 0) {
+        if (ctx->json) cli_print_json(json_incref(report));
+        else print_report(report);
+        cli_summary(ctx, "quality report of snapshot %.12s of '%s'", s->id, s->dataset);
+    }
+    json_decref(report);
+    cairn_buf_release(&text);
+    cairn_snapshot_free(s);
+    cairn_home_close(home);
+    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
+}

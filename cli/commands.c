@@ -10,7 +10,8 @@ extern const cli_command cli_cmd_data_head, cli_cmd_data_schema, cli_cmd_data_st
 extern const cli_command cli_cmd_schema_register, cli_cmd_schema_check, cli_cmd_schema_list,
     cli_cmd_schema_show, cli_cmd_schema_mode;
 /* ingest and dlq commands (cmd_ingest.c): declarations */
-extern const cli_command cli_cmd_ingest, cli_cmd_dlq_list, cli_cmd_dlq_show, cli_cmd_dlq_replay;
+extern const cli_command cli_cmd_ingest, cli_cmd_dlq_list, cli_cmd_dlq_show, cli_cmd_dlq_replay,
+    cli_cmd_data_quality;
 /* lake commands (cmd_lake.c): declarations */
 extern const cli_command cli_cmd_data_log, cli_cmd_data_diff, cli_cmd_data_snapshot,
     cli_cmd_data_compact, cli_cmd_data_gc, cli_cmd_data_retention, cli_cmd_data_hold;
@@ -35,6 +36,7 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_dlq_list,
     &cli_cmd_dlq_show,
     &cli_cmd_dlq_replay,
+    &cli_cmd_data_quality,
     /* lake commands (cmd_lake.c) */
     &cli_cmd_data_log,
     &cli_cmd_data_diff,

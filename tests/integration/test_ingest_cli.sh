@@ -63,6 +63,8 @@ check "quality passed" test "$(jget quality.success <<<"$out")" = true
 snap1=$(jget snapshot <<<"$out")
 check "snapshot id is 64 hex" test "${#snap1}" = 64
 
+run "$cairn" --json data quality "events@$snap1";       check "stored quality report" test "$(jget 'statistics.evaluated_checks' <<<"$out")" = 1
+run "$cairn" data quality "events@$snap1";              has "$out" "PASS completeness(amount) >= 0.5" && ok || bad "quality text: $out"
 run "$cairn" --json dlq list events;                     check "dlq list exits 0" test "$rc" = 0
 check "3 dead letters" test "$(jget count <<<"$out")" = 3
 check "parse letter line" test "$(jget 'records[0].location' <<<"$out")" = "line 5"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cairn/core.h"
+#include "core/alloc_internal.h"
 
 static void *libc_malloc(void *ud, size_t size)
 {
@@ -33,9 +34,22 @@ static void libc_free(void *ud, void *ptr)
 
 static cairn_allocator current = {libc_malloc, libc_realloc, libc_free, NULL};
 
+/* Set when an allocation of jansson's fails on this thread: jansson reports some of them as
+ * syntax errors, so cairn_json_parse asks here to tell the two apart. */
+static _Thread_local bool json_alloc_failed;
+
 static void *json_malloc(size_t n)
 {
-    return cairn_malloc(n);
+    void *p = cairn_malloc(n);
+    if (!p) json_alloc_failed = true;
+    return p;
+}
+
+bool cairn__json_alloc_failed(bool reset)
+{
+    bool failed = json_alloc_failed;
+    if (reset) json_alloc_failed = false;
+    return failed;
 }
 
 void cairn_set_allocator(const cairn_allocator *allocator)

@@ -12,13 +12,18 @@
 #include <string.h>
 
 #include "cairn/json.h"
+#include "core/alloc_internal.h"
 
 int cairn_json_parse(const char *data, size_t len, const char *name, json_t **out,
                      cairn_error *err)
 {
     json_error_t jerr;
+    cairn__json_alloc_failed(true);
     *out = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (*out) return 0;
+    /* jansson reports some failed allocations as syntax errors: ask the allocator */
+    if (cairn__json_alloc_failed(true) || json_error_code(&jerr) == json_error_out_of_memory)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory parsing JSON (%s)", name);
     cairn_error_set(err, CAIRN_EPARSE, "invalid JSON: %s", jerr.text);
     cairn_error_at(err, name, jerr.line > 0 ? jerr.line : 1, jerr.column > 0 ? jerr.column : 1);
     if (err) err->offset = jerr.position;

@@ -404,10 +404,46 @@ typedef struct bad_rows {
     const char *format;
     const char *header; /* CSV header text or NULL */
     const char *const *locations;
+    int64_t *line_record; /* with locations: line - 1 -> record index (blank lines: -1) */
+    int64_t nline_record;
     int64_t *lines;
     size_t nlines, cap;
     int failed; /* ENOMEM inside the callback */
 } bad_rows;
+
+/* The caller's name for the record on `line` (locations[i] names the i-th non-blank line),
+ * or NULL. */
+static const char *location_of(const bad_rows *b, int64_t line)
+{
+    if (!b->locations || !b->line_record || line < 1 || line > b->nline_record) return NULL;
+    int64_t r = b->line_record[line - 1];
+    return r >= 0 ? b->locations[r] : NULL;
+}
+
+/* line -> record index for a text whose blank lines (spaces, tabs, CR only) hold no record. */
+static int map_lines(const char *data, size_t len, int64_t **out, int64_t *count)
+{
+    int64_t n = 0, records = 0;
+    for (size_t i = 0; i < len; i++)
+        n += data[i] == '\n';
+    if (len && data[len - 1] != '\n') n++;
+    int64_t *map = cairn_malloc((size_t)(n ? n : 1) * sizeof *map);
+    if (!map) return CAIRN_ENOMEM;
+    size_t start = 0;
+    for (int64_t l = 0; l < n; l++) {
+        size_t end = start;
+        bool is_blank = true;
+        while (end < len && data[end] != '\n') {
+            char c = data[end++];
+            if (c != ' ' && c != '\t' && c != '\r') is_blank = false;
+        }
+        map[l] = is_blank ? -1 : records++;
+        start = end + 1;
+    }
+    *out = map;
+    *count = n;
+    return 0;
+}
 
 static bool on_bad_row(void *ud, const cairn_error *e, const char *raw, size_t raw_len)
 {
@@ -422,8 +458,7 @@ static bool on_bad_row(void *ud, const cairn_error *e, const char *raw, size_t r
     d.stage = "parse";
     d.format = b->format;
     snprintf(d.field, sizeof d.field, "%s", e->field);
-    if (b->locations && e->line > 0 && b->locations[e->line - 1])
-        snprintf(d.location, sizeof d.location, "%s", b->locations[e->line - 1]);
+    if (location_of(b, e->line)) snprintf(d.location, sizeof d.location, "%s", location_of(b, e->line));
     else snprintf(d.location, sizeof d.location, "line %lld", (long long)e->line);
     if (!d.source || !d.raw || !d.reason || (b->header && !d.header) ||
         cairn_grow((void **)&b->lines, &b->cap, b->nlines + 1, sizeof *b->lines)) {
@@ -486,8 +521,8 @@ static int violations_to_dead_letters(cairn__job *j, const cairn_table *table, c
             d.format = b->format;
             d.line = s->line;
             if (b->header) d.header = dup_str(b->header, strlen(b->header));
-            if (b->locations && b->locations[s->line - 1])
-                snprintf(d.location, sizeof d.location, "%s", b->locations[s->line - 1]);
+            if (location_of(b, s->line))
+                snprintf(d.location, sizeof d.location, "%s", location_of(b, s->line));
             else snprintf(d.location, sizeof d.location, "line %lld", (long long)s->line);
         } else {
             d.raw = cairn__row_json(table, row);
@@ -615,9 +650,13 @@ static int read_text(cairn__job *j, const char *data, size_t len, const char *fo
                      cairn_error *err)
 {
     bool csv = !strcmp(format, "csv");
-    bad_rows b = {j, source, format, NULL, locations, NULL, 0, 0, 0};
+    bad_rows b = {j, source, format, NULL, locations, NULL, 0, NULL, 0, 0, 0};
     char *header = NULL;
-    if (csv && !(header = csv_header(data, len))) return oom(err);
+    if (locations && map_lines(data, len, &b.line_record, &b.nline_record)) return oom(err);
+    if (csv && !(header = csv_header(data, len))) {
+        cairn_free(b.line_record);
+        return oom(err);
+    }
     b.header = header;
     cairn_read_options ro;
     cairn_read_options_init(&ro);
@@ -626,6 +665,7 @@ static int read_text(cairn__job *j, const char *data, size_t len, const char *fo
     if (csv && ends_with(source, ".tsv")) ro.delimiter = '\t';
     if (csv && header_fields(j, header, ro.delimiter ? ro.delimiter : ',', &subset, &nsubset)) {
         cairn_free(header);
+        cairn_free(b.line_record);
         return oom(err);
     }
     ro.fields = csv ? subset : j->fields;
@@ -650,6 +690,7 @@ static int read_text(cairn__job *j, const char *data, size_t len, const char *fo
     }
     cairn_table_free(t);
     cairn_free(b.lines);
+    cairn_free(b.line_record);
     cairn_free(subset);
     cairn_free(header);
     return rc;
@@ -658,7 +699,7 @@ static int read_text(cairn__job *j, const char *data, size_t len, const char *fo
 static int read_parquet(cairn__job *j, const char *path, cairn__input *in, cairn_error *err)
 {
     cairn_table *t = NULL;
-    bad_rows b = {j, path, "json", NULL, NULL, NULL, 0, 0, 0};
+    bad_rows b = {j, path, "json", NULL, NULL, NULL, 0, NULL, 0, 0, 0};
     cairn_parquet_options po;
     cairn_parquet_options_init(&po);
     size_t dl_before = j->ndl;

@@ -30,28 +30,41 @@ static json_t *str_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
+/* Sets o[k] = v (stealing v); clears *ok when anything is missing, so that a failed
+ * allocation anywhere fails the whole encoding instead of leaving a key out. */
+static void put(json_t *o, const char *k, json_t *v, bool *ok)
+{
+    if (!v || json_object_set_new(o, k, v)) *ok = false; /* steals v, also on failure */
+}
+
 static json_t *file_json(const cairn_lake_file *f)
 {
+    bool ok = true;
     json_t *o = json_object();
-    json_object_set_new(o, "path", json_string(f->path));
-    json_object_set_new(o, "sha256", json_string(f->sha256));
-    json_object_set_new(o, "rows", json_integer(f->rows));
-    json_object_set_new(o, "bytes", json_integer(f->bytes));
-    json_object_set_new(o, "partition", json_string(f->partition));
-    json_object_set_new(o, "min_event_time", time_or_null(f->has_event_time, f->min_event_us));
-    json_object_set_new(o, "max_event_time", time_or_null(f->has_event_time, f->max_event_us));
-    return o;
+    put(o, "path", json_string(f->path), &ok);
+    put(o, "sha256", json_string(f->sha256), &ok);
+    put(o, "rows", json_integer(f->rows), &ok);
+    put(o, "bytes", json_integer(f->bytes), &ok);
+    put(o, "partition", json_string(f->partition), &ok);
+    put(o, "min_event_time", time_or_null(f->has_event_time, f->min_event_us), &ok);
+    put(o, "max_event_time", time_or_null(f->has_event_time, f->max_event_us), &ok);
+    if (ok) return o;
+    json_decref(o);
+    return NULL;
 }
 
 static json_t *partition_json(const cairn_commit *c)
 {
     if (c->partition_kind <= 0 || c->partition_kind > 3) return json_null();
+    bool ok = true;
     json_t *o = json_object();
-    json_object_set_new(o, "by", json_string(kind_names[c->partition_kind]));
-    json_object_set_new(o, "column", str_or_null(c->partition_column));
-    json_object_set_new(o, "type", c->partition_type ? json_string(cairn_type_name(c->partition_type))
-                                                     : json_null());
-    return o;
+    put(o, "by", json_string(kind_names[c->partition_kind]), &ok);
+    put(o, "column", str_or_null(c->partition_column), &ok);
+    put(o, "type", c->partition_type ? json_string(cairn_type_name(c->partition_type)) : json_null(),
+        &ok);
+    if (ok) return o;
+    json_decref(o);
+    return NULL;
 }
 
 static int64_t total_rows(const cairn_commit *c)
@@ -64,19 +77,23 @@ static int64_t total_rows(const cairn_commit *c)
 int cairn__manifest_encode(const cairn_commit *c, const char *committed_at, cairn_buf *out,
                            cairn_error *err)
 {
+    bool ok = true;
     json_t *m = json_object(), *files = json_array();
-    json_object_set_new(m, "dataset", json_string(c->dataset));
-    json_object_set_new(m, "parent", str_or_null(c->parent));
-    json_object_set_new(m, "operation", json_string(c->operation));
-    json_object_set_new(m, "committed_at", json_string(committed_at));
-    json_object_set_new(m, "schema_subject", str_or_null(c->schema_subject));
-    json_object_set_new(m, "schema_version", json_integer(c->schema_version));
-    json_object_set_new(m, "partition", partition_json(c));
-    json_object_set_new(m, "rows", json_integer(total_rows(c)));
-    json_object_set_new(m, "added_rows", json_integer(c->added_rows));
-    for (size_t i = 0; i < c->nfiles; i++) json_array_append_new(files, file_json(&c->files[i]));
-    json_object_set_new(m, "files", files);
-    int rc = json_object_size(m) == 10 ? cairn_json_dump(m, 0, out) : CAIRN_ENOMEM;
+    put(m, "dataset", json_string(c->dataset), &ok);
+    put(m, "parent", str_or_null(c->parent), &ok);
+    put(m, "operation", json_string(c->operation), &ok);
+    put(m, "committed_at", json_string(committed_at), &ok);
+    put(m, "schema_subject", str_or_null(c->schema_subject), &ok);
+    put(m, "schema_version", json_integer(c->schema_version), &ok);
+    put(m, "partition", partition_json(c), &ok);
+    put(m, "rows", json_integer(total_rows(c)), &ok);
+    put(m, "added_rows", json_integer(c->added_rows), &ok);
+    for (size_t i = 0; ok && files && i < c->nfiles; i++) {
+        json_t *f = file_json(&c->files[i]);
+        if (!f || json_array_append_new(files, f)) ok = false;
+    }
+    put(m, "files", files, &ok); /* steals files, also on failure */
+    int rc = ok ? cairn_json_dump(m, 0, out) : CAIRN_ENOMEM;
     json_decref(m);
     if (rc) return cairn_error_set(err, rc, "cannot encode the manifest of '%s'", c->dataset);
     return 0;
@@ -181,6 +198,7 @@ int cairn__manifest_decode(const char *text, size_t len, const char *id, cairn_s
     json_t *m = NULL;
     *out = NULL;
     int rc = cairn_json_parse(text, len, "manifest", &m, err);
+    if (rc == CAIRN_ENOMEM) return rc;
     if (rc) return bad(err, id, "not valid JSON");
     cairn_snapshot *s = cairn_calloc(1, sizeof *s);
     if (!s) rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");

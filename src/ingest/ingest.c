@@ -19,7 +19,9 @@
  *   6. write: rows grouped by partition, one file per partition, written on all cores
  *      (cairn_lake_write_file: temporary name, fsync, rename);
  *   7. commit: the manifest object, then one catalog transaction holding the snapshot, the
- *      ingested-file records, the dead letters and the quality report's id.
+ *      ingested-file records, the dead letters and the quality report's id. When another
+ *      ingest moved the head meanwhile, 5 to 7 are redone against the new head (the batch
+ *      itself is kept), with a short random back-off, up to 20 times.
  * A crash before 7 leaves unreferenced files (removed by `cairn data gc`) and the old head;
  * a rerun does the whole job again. Crash points (cairn_crashpoint) mark each step.
  *
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <xxhash.h>
 
 #include "cairn/parquet.h"
@@ -918,10 +921,14 @@ static int dedupe_batch(cairn__job *j, cairn_error *err)
     return rc;
 }
 
-/* Against the head snapshot: drops new rows whose stored twin wins and marks stored rows that
- * a newer record replaces (*drop_stored[f] = a keep mask over file f's rows, or NULL). */
-static int dedupe_stored(cairn__job *j, uint8_t ***drop_stored, cairn_error *err)
+/* Against the head snapshot: leaves out new rows whose stored twin wins (*filtered = the
+ * batch without them, or NULL when none goes) and marks stored rows that a newer record
+ * replaces (*drop_stored[f] = a keep mask over file f's rows, or NULL). j->batch is not
+ * changed, so that a commit that lost a race can do this again against the new head. */
+static int dedupe_stored(cairn__job *j, cairn_table **filtered, uint8_t ***drop_stored,
+                         cairn_error *err)
 {
+    *filtered = NULL;
     size_t npk;
     const char *const *pk = cairn_dataset_schema_primary_key(j->schema, &npk);
     const char *et = cairn_dataset_schema_event_time(j->schema);
@@ -996,13 +1003,8 @@ static int dedupe_stored(cairn__job *j, uint8_t ***drop_stored, cairn_error *err
         cairn_table_free(st);
     }
     if (rc == 0 && dropped_new) {
-        cairn_table *kept = NULL;
-        if (cairn_table_filter(j->batch, keep_new, &kept)) rc = oom(err);
-        else {
-            cairn_table_free(j->batch);
-            j->batch = kept;
-            j->res->rows_duplicate += dropped_new;
-        }
+        if (cairn_table_filter(j->batch, keep_new, filtered)) rc = oom(err);
+        else j->res->rows_duplicate += dropped_new;
     }
     keymap_free(&m);
     cairn_buf_release(&key);
@@ -1439,6 +1441,69 @@ static int commit_hook(void *ud, cairn_catalog *cat, const char *snap, cairn_err
     return rc;
 }
 
+/* De-duplicates `base` against the head, writes it, and commits the snapshot. */
+static int write_and_commit(cairn__job *j, cairn_table *base, cairn_table **filtered,
+                            cairn_error *err)
+{
+    cairn_ingest_result *res = j->res;
+    uint8_t **drops = NULL;
+    j->batch = base;
+    int rc = dedupe_stored(j, filtered, &drops, err);
+    if (rc) return rc;
+    if (*filtered) j->batch = *filtered;
+    cairn_lake_file *files = NULL;
+    size_t nfiles = 0, fcap = 0;
+    int64_t before = res->rows_written;
+    progress(j, "writing", 0, 0);
+    rc = write_batch(j, &files, &nfiles, &fcap, err);
+    if (rc == 0) rc = carry_head_files(j, drops, &files, &nfiles, &fcap, err);
+    for (size_t f = 0; drops && f < j->head->nfiles; f++)
+        cairn_free(drops[f]);
+    cairn_free(drops);
+    if (rc == 0 && nfiles > 1) {
+        /* A new file named like a stored one has the same bytes (names are content hashes):
+         * its rows are stored already (a stream batch delivered twice, a forced re-ingest). */
+        qsort(files, nfiles, sizeof *files, cmp_files);
+        size_t k = 1;
+        for (size_t i = 1; i < nfiles; i++) {
+            if (strcmp(files[i].path, files[k - 1].path)) {
+                files[k++] = files[i];
+                continue;
+            }
+            cairn_log(CAIRN_LOG_INFO, "%s: %s is stored already (%lld identical rows)", j->dataset,
+                      files[i].path, (long long)files[i].rows);
+            res->rows_written -= files[i].rows;
+            res->rows_duplicate += files[i].rows;
+            res->files_written--;
+        }
+        nfiles = k;
+    }
+    cairn_crashpoint("ingest: files written, not committed");
+    if (rc == 0) {
+        progress(j, "committing", 0, 0);
+        cairn_commit c = {0};
+        c.dataset = j->dataset;
+        c.parent = j->head ? j->head->id : NULL;
+        c.operation = j->opts.operation;
+        c.schema_subject = j->dataset;
+        c.schema_version = j->version;
+        c.added_rows = res->rows_written - before;
+        c.files = files;
+        c.nfiles = nfiles;
+        const char *pcol = NULL;
+        c.partition_kind = (int)cairn_dataset_schema_partition(j->schema, &pcol);
+        c.partition_column = pcol;
+        const cairn_dataset_field *pf = pcol ? cairn_dataset_schema_find(j->schema, pcol) : NULL;
+        c.partition_type = pf ? pf->type : (cairn_type)0;
+        c.hook = commit_hook;
+        c.hook_ud = j;
+        rc = cairn_snapshot_commit(j->home, &c, res->snapshot, err);
+    }
+    cairn_free(files);
+    if (rc == 0) cairn_crashpoint("ingest: committed");
+    return rc;
+}
+
 /* The rows the previous batch's checks saw (its stored quality report), for row-count change
  * checks: the same measure as this batch's (accepted rows before de-duplication). -1 when
  * there is no previous report. */
@@ -1662,62 +1727,38 @@ int cairn__job_commit(cairn__job *j, cairn_error *err)
         if (rc) return rc;
     }
     progress(j, "de-duplicating", 0, 0);
-    uint8_t **drops = NULL;
-    if ((rc = dedupe_batch(j, err)) || (rc = dedupe_stored(j, &drops, err))) return rc;
-
-    cairn_lake_file *files = NULL;
-    size_t nfiles = 0, fcap = 0;
-    int64_t before = res->rows_written;
-    progress(j, "writing", 0, 0);
-    rc = write_batch(j, &files, &nfiles, &fcap, err);
-    if (rc == 0) rc = carry_head_files(j, drops, &files, &nfiles, &fcap, err);
-    for (size_t f = 0; drops && f < j->head->nfiles; f++)
-        cairn_free(drops[f]);
-    cairn_free(drops);
-    if (rc == 0 && nfiles > 1) {
-        /* A new file named like a stored one has the same bytes (names are content hashes):
-         * its rows are stored already (a stream batch delivered twice, a forced re-ingest). */
-        qsort(files, nfiles, sizeof *files, cmp_files);
-        size_t k = 1;
-        for (size_t i = 1; i < nfiles; i++) {
-            if (strcmp(files[i].path, files[k - 1].path)) {
-                files[k++] = files[i];
-                continue;
-            }
-            cairn_log(CAIRN_LOG_INFO, "%s: %s is stored already (%lld identical rows)", j->dataset,
-                      files[i].path, (long long)files[i].rows);
-            res->rows_written -= files[i].rows;
-            res->rows_duplicate += files[i].rows;
-            res->files_written--;
-        }
-        nfiles = k;
+    if ((rc = dedupe_batch(j, err))) return rc;
+    /* A concurrent ingest may move the head between our read of it and our commit: the
+     * commit is then refused (CAIRN_ECONFLICT) and redone against the new head, a few times. */
+    cairn_table *base = j->batch;
+    cairn_ingest_result start = *res;
+    for (int attempt = 1;; attempt++) {
+        cairn_table *filtered = NULL;
+        rc = write_and_commit(j, base, &filtered, err);
+        j->batch = base;
+        cairn_table_free(filtered);
+        if (rc != CAIRN_ECONFLICT || attempt == 20) break;
+        char old_head[65];
+        snprintf(old_head, sizeof old_head, "%s", j->head ? j->head->id : "");
+        cairn_snapshot_free(j->head);
+        j->head = NULL;
+        cairn_error e;
+        if (cairn_snapshot_head(j->home, j->dataset, &j->head, &e)) break;
+        if (!strcmp(old_head, j->head ? j->head->id : "")) break; /* not a race: give up */
+        cairn_log(CAIRN_LOG_INFO, "%s: the head moved to %.12s during the ingest; committing again",
+                  j->dataset, j->head ? j->head->id : "");
+        cairn_quality_report *q = res->quality;
+        *res = start;
+        res->quality = q;
+        snprintf(res->parent, sizeof res->parent, "%s", j->head ? j->head->id : "");
+        cairn_error_clear(err);
+        /* back off a little, with jitter, so that racers do not collide again in step */
+        struct timespec ts = {0, (long)((cairn_monotonic_ns() % 7 + 1) * 2000000L * (attempt < 5 ? attempt : 5))};
+        nanosleep(&ts, NULL);
     }
-    cairn_crashpoint("ingest: files written, not committed");
-    if (rc == 0) {
-        progress(j, "committing", 0, 0);
-        cairn_commit c = {0};
-        c.dataset = j->dataset;
-        c.parent = j->head ? j->head->id : NULL;
-        c.operation = j->opts.operation;
-        c.schema_subject = j->dataset;
-        c.schema_version = j->version;
-        c.added_rows = res->rows_written - before;
-        c.files = files;
-        c.nfiles = nfiles;
-        const char *pcol = NULL;
-        c.partition_kind = (int)cairn_dataset_schema_partition(j->schema, &pcol);
-        c.partition_column = pcol;
-        const cairn_dataset_field *pf = pcol ? cairn_dataset_schema_find(j->schema, pcol) : NULL;
-        c.partition_type = pf ? pf->type : (cairn_type)0;
-        c.hook = commit_hook;
-        c.hook_ud = j;
-        rc = cairn_snapshot_commit(j->home, &c, res->snapshot, err);
-        if (rc == CAIRN_ECONFLICT)
-            cairn_error_prefix(err, "dataset '%s' changed during the ingest; run it again",
-                               j->dataset);
-    }
-    cairn_free(files);
-    if (rc == 0) cairn_crashpoint("ingest: committed");
+    if (rc == CAIRN_ECONFLICT)
+        cairn_error_prefix(err, "dataset '%s' changed during the ingest; run it again: ",
+                           j->dataset);
     return rc;
 }
 

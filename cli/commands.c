@@ -17,6 +17,9 @@ extern const cli_command cli_cmd_data_log, cli_cmd_data_diff, cli_cmd_data_snaps
     cli_cmd_data_compact, cli_cmd_data_gc, cli_cmd_data_retention, cli_cmd_data_hold;
 /* stream commands (cmd_stream.c): declarations */
 extern const cli_command cli_cmd_ingest_stream;
+/* feature commands (cmd_features.c): declarations */
+extern const cli_command cli_cmd_features_apply, cli_cmd_features_list, cli_cmd_features_search,
+    cli_cmd_features_show;
 
 const cli_command *const cli_commands[] = {
     &cli_cmd_init,
@@ -47,6 +50,11 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_data_hold,
     /* stream commands (cmd_stream.c) */
     &cli_cmd_ingest_stream,
+    /* feature commands (cmd_features.c) */
+    &cli_cmd_features_apply,
+    &cli_cmd_features_list,
+    &cli_cmd_features_search,
+    &cli_cmd_features_show,
     NULL,
 };
 

@@ -19,5 +19,6 @@
 #include "arrow.h"
 #include "lake.h"
 #include "ingest.h"
+#include "feature.h"
 
 #endif /* CAIRN_H */

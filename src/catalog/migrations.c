@@ -118,6 +118,20 @@ static const char *const lake_sql[] = {
 };
 
 /* ------------------------------------------------------------------------------------------
+ * 4 features: the feature registry (src/feature/registry.c)
+ * ---------------------------------------------------------------------------------------- */
+
+static const char *const features_sql[] = {
+    /* Every version of every definition object (entity, source, feature_view,
+     * feature_service); definition is its canonical JSON, hash that text's SHA-256. tags is
+     * ",a,b," so that an exact tag matches with LIKE '%,tag,%'. */
+    "CREATE TABLE feature_registry (kind TEXT NOT NULL, name TEXT NOT NULL, "
+    "version BIGINT NOT NULL, hash TEXT NOT NULL, definition TEXT NOT NULL, owner TEXT, "
+    "tags TEXT, description TEXT, applied_at TEXT NOT NULL, PRIMARY KEY (kind, name, version))",
+    NULL,
+};
+
+/* ------------------------------------------------------------------------------------------
  * The list
  * ---------------------------------------------------------------------------------------- */
 
@@ -125,6 +139,7 @@ static const cairn__migration migrations[] = {
     {1, "core", core_sql, core_apply},
     {2, "schema_registry", schema_registry_sql, NULL},
     {3, "lake", lake_sql, NULL},
+    {4, "features", features_sql, NULL},
 };
 
 const cairn__migration *cairn__catalog_migrations(size_t *count)

@@ -20,6 +20,9 @@ extern const cli_command cli_cmd_ingest_stream;
 /* feature commands (cmd_features.c): declarations */
 extern const cli_command cli_cmd_features_apply, cli_cmd_features_list, cli_cmd_features_search,
     cli_cmd_features_show;
+/* training set commands (cmd_training.c): declarations */
+/* materialize and online read commands (cmd_materialize.c): declarations */
+/* server commands (cmd_serve.c): declarations */
 
 const cli_command *const cli_commands[] = {
     &cli_cmd_init,
@@ -55,6 +58,9 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_features_list,
     &cli_cmd_features_search,
     &cli_cmd_features_show,
+    /* training set commands (cmd_training.c) */
+    /* materialize and online read commands (cmd_materialize.c) */
+    /* server commands (cmd_serve.c) */
     NULL,
 };
 

@@ -399,6 +399,122 @@ int cairn_features_get(cairn_home *home, const char *kind, const char *name, int
 int cairn_features_versions(cairn_home *home, const char *kind, const char *name,
                             cairn_feature_object **out, size_t *count, cairn_error *err);
 
+/* ------------------------------------------------------------------------------------------
+ * Feature views offline, training sets, opt-outs (src/feature/offline.c, training.c)
+ * ---------------------------------------------------------------------------------------- */
+
+/* A feature view computed over its source's snapshot: the entity's join keys, the view's
+ * event time column (and created time when declared), then one column per feature, one row
+ * per source row, in the source's order (windows exclude the row itself and anything later;
+ * calendar features of the event time; passthrough columns as stored). view at `version`
+ * (0 = latest) from the registry; snapshot_ref NULL = the source's pinned snapshot or its
+ * dataset's head. Cached as a Parquet object named by the SHA-256 of (the view's definition
+ * hash, the snapshot id): an unchanged view over an unchanged snapshot is read back, never
+ * recomputed (*cached says so). snapshot_id gets the snapshot used. */
+int cairn_feature_view_table(cairn_home *home, const char *view, int64_t version,
+                             const char *snapshot_ref, cairn_table **out, char snapshot_id[65],
+                             bool *cached, cairn_error *err);
+
+typedef struct cairn_training_options {
+    const char *service;       /* a feature service of the registry (latest version) */
+    const char *entities;      /* the entity table: CSV, JSON Lines or Parquet with the join
+                                  keys of the service's entities, the time column and any
+                                  other columns (labels) */
+    const char *entity_time;   /* its time column; default "event_timestamp" */
+    const char *output;        /* also write the training set here (Parquet), or NULL */
+    cairn_progress_fn progress;
+    void *progress_ud;
+} cairn_training_options;
+
+typedef struct cairn_training_result {
+    char id[65];               /* SHA-256 of (service definition, view versions, snapshots,
+                                  entity table content, opt-outs applied) */
+    char object[65];           /* the Parquet object in objects/ */
+    int64_t rows, columns;
+    int64_t excluded;          /* entity rows left out because their key opted out */
+    bool existed;              /* built before with the same inputs: the same id and bytes */
+} cairn_training_result;
+
+/* Builds a training set: the entity table left-joined point-in-time (Feast's rules; each
+ * view's TTL) with every feature of the service, columns named "view__feature"; entity rows
+ * whose key is on the opt-out list are excluded and counted. The result is written as a
+ * Parquet object and recorded in the catalog with its lineage (service version, view
+ * versions, source snapshots, entity table hash, opt-outs); building twice gives the same id
+ * and the same bytes. */
+int cairn_training_set_build(cairn_home *home, const cairn_training_options *opts,
+                             cairn_training_result *result, cairn_error *err);
+
+/* The opt-out list: entity keys (join key values joined by '|', e.g. "ORD" or "ORD|LAX")
+ * excluded from every training set built afterwards. */
+int cairn_optout_add(cairn_home *home, const char *entity, const char *key, cairn_error *err);
+int cairn_optout_remove(cairn_home *home, const char *entity, const char *key, bool *removed,
+                        cairn_error *err);
+/* Keys of an entity (NULL = all), "entity\tkey" strings (cairn_free each and the array). */
+int cairn_optout_list(cairn_home *home, const char *entity, char ***out, size_t *count,
+                      cairn_error *err);
+
+/* ------------------------------------------------------------------------------------------
+ * Materialization and online reads (src/feature/materialize.c, serve_read.c)
+ * ---------------------------------------------------------------------------------------- */
+
+typedef struct cairn_materialize_options {
+    const char *view;          /* NULL = every feature view */
+    int64_t start_us, end_us;  /* events in [start, end); end 0 = now */
+    bool incremental;          /* start at the previous materialization's end (first time:
+                                  end - TTL, or everything when there is no TTL) */
+    cairn_progress_fn progress;
+    void *progress_ud;
+} cairn_materialize_options;
+
+typedef struct cairn_materialize_result {
+    int64_t views, entities, written, skipped_older; /* skipped: the store held newer */
+    int64_t start_us, end_us;
+} cairn_materialize_result;
+
+/* Writes, per view and entity key, the feature values as of `end`: windows over
+ * [end - w, end), calendar and passthrough features of the entity's latest event before end;
+ * stamped with that latest event's time. Streams partition by partition in bounded memory;
+ * an older event never overwrites a newer one in the store (cairn_online_put). The online
+ * store is the home's setting `online.url` (default lmdb:<home>/online). Each run is
+ * recorded (view, start, end, rows) for incremental runs. */
+int cairn_materialize(cairn_home *home, const cairn_materialize_options *opts,
+                      cairn_materialize_result *result, cairn_error *err);
+
+typedef enum cairn_feature_status {
+    CAIRN_FEATURE_PRESENT = 0,
+    CAIRN_FEATURE_NOT_FOUND = 1,
+    CAIRN_FEATURE_OUTSIDE_MAX_AGE = 2, /* older than the view's TTL at read time */
+} cairn_feature_status;
+
+const char *cairn_feature_status_name(cairn_feature_status s); /* "PRESENT", ... (Feast) */
+
+/* An online lookup: `features` are "view:feature" names (or a service's), entities one row
+ * of join-key values per entity (as text, converted to the key types). values[e * nfeatures
+ * + f] (json_t values: number, string, bool or null; cairn owns them until
+ * cairn_online_result_free), statuses and event times alike. */
+typedef struct cairn_online_result {
+    size_t nentities, nfeatures;
+    char **feature_names;      /* "view:feature" */
+    json_t **values;
+    cairn_feature_status *statuses;
+    int64_t *event_us;         /* 0 when not found */
+} cairn_online_result;
+
+typedef struct cairn_online_reader cairn_online_reader;
+
+/* A reader caches the registry's definitions and holds the online store open, so that a
+ * lookup costs the store reads and nothing else (the server keeps one per process; it is
+ * safe to share between threads). */
+int cairn_online_reader_open(cairn_home *home, cairn_online_reader **out, cairn_error *err);
+void cairn_online_reader_close(cairn_online_reader *reader);
+/* service (or NULL and features/nfeatures "view:feature" names); keys: join key name ->
+ * values for every entity, as a JSON object {"origin": ["ORD", "LAX"]} (Feast's
+ * "entities"). now_us 0 = now (for the TTL). Errors name the unknown feature or key. */
+int cairn_online_read(cairn_online_reader *reader, const char *service,
+                      const char *const *features, size_t nfeatures, const json_t *entities,
+                      int64_t now_us, cairn_online_result *out, cairn_error *err);
+void cairn_online_result_free(cairn_online_result *result);
+
 #ifdef __cplusplus
 }
 #endif

@@ -132,6 +132,29 @@ static const char *const features_sql[] = {
 };
 
 /* ------------------------------------------------------------------------------------------
+ * 5 feature_data: training sets, opt-outs, materializations (src/feature/)
+ * ---------------------------------------------------------------------------------------- */
+
+static const char *const feature_data_sql[] = {
+    /* A training set: id = SHA-256 of its inputs; object = its Parquet bytes in objects/;
+     * lineage = JSON (service version, views with versions and snapshots, entity table hash,
+     * opt-outs applied). */
+    "CREATE TABLE training_sets (id TEXT PRIMARY KEY, service TEXT NOT NULL, "
+    "service_version BIGINT NOT NULL, object TEXT NOT NULL, rows BIGINT NOT NULL, "
+    "columns BIGINT NOT NULL, excluded BIGINT NOT NULL, lineage TEXT NOT NULL, "
+    "created_at TEXT NOT NULL)",
+    /* Entity keys excluded from every training set built afterwards. */
+    "CREATE TABLE feature_optout (entity TEXT NOT NULL, entity_key TEXT NOT NULL, "
+    "added_at TEXT NOT NULL, PRIMARY KEY (entity, entity_key))",
+    /* Each materialization of a view: the event-time range written and what it wrote. */
+    "CREATE TABLE feature_materializations (id BIGINT NOT NULL PRIMARY KEY, view TEXT NOT NULL, "
+    "view_version BIGINT NOT NULL, snapshot TEXT, start_us BIGINT NOT NULL, "
+    "end_us BIGINT NOT NULL, entities BIGINT NOT NULL, written BIGINT NOT NULL, "
+    "at TEXT NOT NULL)",
+    NULL,
+};
+
+/* ------------------------------------------------------------------------------------------
  * The list
  * ---------------------------------------------------------------------------------------- */
 
@@ -140,6 +163,7 @@ static const cairn__migration migrations[] = {
     {2, "schema_registry", schema_registry_sql, NULL},
     {3, "lake", lake_sql, NULL},
     {4, "features", features_sql, NULL},
+    {5, "feature_data", feature_data_sql, NULL},
 };
 
 const cairn__migration *cairn__catalog_migrations(size_t *count)

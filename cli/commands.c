@@ -21,8 +21,12 @@ extern const cli_command cli_cmd_ingest_stream;
 extern const cli_command cli_cmd_features_apply, cli_cmd_features_list, cli_cmd_features_search,
     cli_cmd_features_show;
 /* training set commands (cmd_training.c): declarations */
+extern const cli_command cli_cmd_dataset_build, cli_cmd_dataset_list, cli_cmd_dataset_show,
+    cli_cmd_optout_add, cli_cmd_optout_list, cli_cmd_optout_remove, cli_cmd_features_lineage;
 /* materialize and online read commands (cmd_materialize.c): declarations */
+extern const cli_command cli_cmd_materialize, cli_cmd_features_get;
 /* server commands (cmd_serve.c): declarations */
+extern const cli_command cli_cmd_serve;
 
 const cli_command *const cli_commands[] = {
     &cli_cmd_init,
@@ -59,8 +63,18 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_features_search,
     &cli_cmd_features_show,
     /* training set commands (cmd_training.c) */
+    &cli_cmd_dataset_build,
+    &cli_cmd_dataset_list,
+    &cli_cmd_dataset_show,
+    &cli_cmd_optout_add,
+    &cli_cmd_optout_list,
+    &cli_cmd_optout_remove,
+    &cli_cmd_features_lineage,
     /* materialize and online read commands (cmd_materialize.c) */
+    &cli_cmd_materialize,
+    &cli_cmd_features_get,
     /* server commands (cmd_serve.c) */
+    &cli_cmd_serve,
     NULL,
 };
 

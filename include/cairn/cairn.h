@@ -6,6 +6,7 @@
  * catalog.h  the metadata store and the Cairn home
  * parquet.h  Parquet reader and writer          arrow.h  the Arrow C Data Interface
  * ingest.h   dataset schemas and the schema registry
+ * serve.h    the HTTP server (routes, metrics)
  */
 #ifndef CAIRN_H
 #define CAIRN_H
@@ -20,5 +21,6 @@
 #include "lake.h"
 #include "ingest.h"
 #include "feature.h"
+#include "serve.h"
 
 #endif /* CAIRN_H */

@@ -475,8 +475,14 @@ typedef struct cairn_materialize_result {
  * [end - w, end), calendar and passthrough features of the entity's latest event before end;
  * stamped with that latest event's time. Streams partition by partition in bounded memory;
  * an older event never overwrites a newer one in the store (cairn_online_put). The online
- * store is the home's setting `online.url` (default lmdb:<home>/online). Each run is
- * recorded (view, start, end, rows) for incremental runs. */
+ * store is the home's setting `online.url` (default lmdb:<home>/online; a relative LMDB path
+ * is relative to the home). Each run is recorded (view, start, end, rows) for incremental
+ * runs. Details: start_us 0 = from the beginning; a value is stored as compact JSON
+ * {"feature": value, ...} under the entity key (the join keys' canonical text joined by
+ * '\x1f') with created time = end, so a later run over the same latest event replaces it and
+ * an earlier one never does (counted in skipped_older); only files whose manifest event range
+ * meets [start - longest window, end) are read; a run of a new view version first clears the
+ * values the old definition wrote. Errors name the view. */
 int cairn_materialize(cairn_home *home, const cairn_materialize_options *opts,
                       cairn_materialize_result *result, cairn_error *err);
 
@@ -504,12 +510,17 @@ typedef struct cairn_online_reader cairn_online_reader;
 
 /* A reader caches the registry's definitions and holds the online store open, so that a
  * lookup costs the store reads and nothing else (the server keeps one per process; it is
- * safe to share between threads). */
+ * safe to share between threads). home is borrowed and must outlive the reader; definitions
+ * are loaded on first use and kept until close (a new reader sees later applies). */
 int cairn_online_reader_open(cairn_home *home, cairn_online_reader **out, cairn_error *err);
 void cairn_online_reader_close(cairn_online_reader *reader);
 /* service (or NULL and features/nfeatures "view:feature" names); keys: join key name ->
  * values for every entity, as a JSON object {"origin": ["ORD", "LAX"]} (Feast's
- * "entities"). now_us 0 = now (for the TTL). Errors name the unknown feature or key. */
+ * "entities"); each value (string, number or bool) is converted to the join key's type, so
+ * "ORD", 42 and "42" all work. Every view involved needs all its join keys (CAIRN_EINVAL
+ * naming the missing one; no key is guessed). now_us 0 = now: a value with now - event time
+ * > the view's TTL is OUTSIDE_MAX_AGE with a null value. Errors name the unknown service,
+ * view or feature (CAIRN_ENOTFOUND) or key; on failure *out is left empty. */
 int cairn_online_read(cairn_online_reader *reader, const char *service,
                       const char *const *features, size_t nfeatures, const json_t *entities,
                       int64_t now_us, cairn_online_result *out, cairn_error *err);

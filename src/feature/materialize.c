@@ -38,7 +38,7 @@
 #include "feature/materialize_internal.h"
 #include "feature/offline_internal.h" /* calendar values, the same as offline */
 
-#define PUT_BATCH 4096
+#define PUT_BATCH 65536
 #define T_COLUMN "__cairn_mat_t"
 
 /* ------------------------------------------------------------------------------------------

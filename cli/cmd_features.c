@@ -1,11 +1,12 @@
-/* cli/cmd_features.c: `cairn features apply|list|search|show`: feature repositories (YAML,
- * see include/cairn/feature.h) and the versioned feature registry in the home's catalog.
+/* cli/cmd_features.c: `cairn features apply|list|search|show|stats`: feature repositories
+ * (YAML, see include/cairn/feature.h), the versioned feature registry in the home's catalog,
+ * and the per-feature statistics and PSI recorded by training sets and materializations.
  *
  * apply prints a plan (+ create, ~ update with the keys that changed, = unchanged) and
  * records it, or only prints it with --dry-run. A repository that does not fit the datasets'
  * schemas is refused with the file, line and key of the problem.
  *
- * Tests: tests/integration/test_features_cli.sh.
+ * Tests: tests/integration/test_features_cli.sh, tests/integration/test_feature_stats_cli.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +244,92 @@ static int run_show(cli_ctx *ctx, int argc, char **argv)
     }
     cairn_feature_objects_free(one, one ? 1 : 0);
     cairn_feature_objects_free(all, n);
+    cairn_home_close(home);
+    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
+}
+
+/* --------------------------------------------------------------------------------------
+ * cairn features stats
+ * ------------------------------------------------------------------------------------ */
+
+static int run_stats(cli_ctx *ctx, int argc, char **argv);
+const cli_command cli_cmd_features_stats = {
+    "features", "stats", "features stats NAME",
+    "per-feature statistics and drift (PSI) by version",
+    "Prints the statistics recorded for each version of a feature: every training set of a\n"
+    "service and every materialization of a view records, per feature, its count, nulls,\n"
+    "mean, quantiles and histogram, and the population stability index (PSI) against the\n"
+    "previous version: below 0.1 stable, below 0.25 moderate, else major. NAME is a feature\n"
+    "(view:feature), a feature view or a feature service; versions are newest first.\n"
+    "With --json, each version carries its full statistics.\n"
+    "\nexamples:\n  cairn features stats delay_model\n"
+    "  cairn --json features stats origin_delays:mean_delay_24h\n",
+    run_stats,
+};
+
+/* A number of a stats object for the table ("-" when null). */
+static const char *stat_text(const json_t *v, char *buf, size_t cap)
+{
+    if (!json_is_number(v)) return "-";
+    snprintf(buf, cap, "%.6g", json_number_value(v));
+    return buf;
+}
+
+static void print_stats(const json_t *features)
+{
+    size_t i, k;
+    json_t *f, *v;
+    printf("%-36s %-14s %-16s %10s %8s %12s %12s %9s %s\n", "FEATURE", "VERSION", "OF", "COUNT", "NULLS",
+           "MEAN", "P50", "PSI", "LEVEL");
+    json_array_foreach(features, i, f) {
+        const char *name = json_string_value(json_object_get(f, "feature"));
+        json_array_foreach(json_object_get(f, "versions"), k, v) {
+            const json_t *s = json_object_get(v, "stats");
+            char mean[32], p50[32], psi[32];
+            const char *kind = json_string_value(json_object_get(v, "subject_kind"));
+            printf("%-36s %-14.12s %-16s %10lld %8lld %12s %12s %9s %s\n", name,
+                   json_string_value(json_object_get(v, "version")),
+                   kind && !strcmp(kind, "training_set") ? "training set" : "materialization",
+                   (long long)json_integer_value(json_object_get(s, "count")),
+                   (long long)json_integer_value(json_object_get(s, "nulls")),
+                   stat_text(json_object_get(s, "mean"), mean, sizeof mean),
+                   stat_text(json_object_get(json_object_get(s, "quantiles"), "p50"), p50, sizeof p50),
+                   stat_text(json_object_get(v, "psi"), psi, sizeof psi),
+                   json_is_string(json_object_get(v, "psi_level")) ? json_string_value(json_object_get(v, "psi_level")) : "-");
+        }
+    }
+}
+
+static int run_stats(cli_ctx *ctx, int argc, char **argv)
+{
+    char *pos[1];
+    int npos;
+    int rc = cli_parse(&cli_cmd_features_stats, argc, argv, NULL, 0, pos, 1, &npos);
+    if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_features_stats, "expected NAME");
+    if (rc) return rc;
+    cairn_home *home;
+    if ((rc = open_home(ctx, &home))) return rc;
+    cairn_error err;
+    cairn_error_clear(&err);
+    json_t *history = NULL;
+    rc = cairn_feature_stats_history(home, pos[0], &history, &err);
+    if (rc == 0) {
+        const json_t *features = json_object_get(history, "features");
+        size_t versions = 0, major = 0, i;
+        json_t *f, *v;
+        json_array_foreach(features, i, f) {
+            versions += json_array_size(json_object_get(f, "versions"));
+            v = json_array_get(json_object_get(f, "versions"), 0); /* the newest */
+            const char *level = json_string_value(json_object_get(v, "psi_level"));
+            major += level && !strcmp(level, "major");
+        }
+        if (ctx->json) cli_print_json(json_incref(history));
+        else print_stats(features);
+        size_t nfeatures = json_array_size(features);
+        cli_summary(ctx, "%s: %zu feature%s, %zu versions, %zu with a major shift in the latest version", pos[0],
+                    nfeatures, nfeatures == 1 ? "" : "s", versions, major);
+    }
+    json_decref(history);
     cairn_home_close(home);
     return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
 }

@@ -19,7 +19,7 @@ extern const cli_command cli_cmd_data_log, cli_cmd_data_diff, cli_cmd_data_snaps
 extern const cli_command cli_cmd_ingest_stream;
 /* feature commands (cmd_features.c): declarations */
 extern const cli_command cli_cmd_features_apply, cli_cmd_features_list, cli_cmd_features_search,
-    cli_cmd_features_show;
+    cli_cmd_features_show, cli_cmd_features_stats;
 /* training set commands (cmd_training.c): declarations */
 extern const cli_command cli_cmd_dataset_build, cli_cmd_dataset_list, cli_cmd_dataset_show,
     cli_cmd_optout_add, cli_cmd_optout_list, cli_cmd_optout_remove, cli_cmd_features_lineage;
@@ -62,6 +62,7 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_features_list,
     &cli_cmd_features_search,
     &cli_cmd_features_show,
+    &cli_cmd_features_stats,
     /* training set commands (cmd_training.c) */
     &cli_cmd_dataset_build,
     &cli_cmd_dataset_list,

@@ -526,6 +526,51 @@ int cairn_online_read(cairn_online_reader *reader, const char *service,
                       int64_t now_us, cairn_online_result *out, cairn_error *err);
 void cairn_online_result_free(cairn_online_result *result);
 
+/* ------------------------------------------------------------------------------------------
+ * Feature statistics (src/feature/stats.c): per-feature distributions of each training set
+ * and materialization, and the population stability index (PSI) against the previous one.
+ *
+ * PSI = sum over bins of (a - e) * ln(a / e), a and e the current and previous proportions
+ * of the non-null values in the bin, each floored at 1e-4 so that an empty bin stays finite.
+ * Levels (../shared/reference/feature_store.md §3): below 0.1 "stable", below 0.25
+ * "moderate", else "major".
+ * ---------------------------------------------------------------------------------------- */
+
+/* The PSI of two histograms over the same nbins bins (counts; proportions are count / total,
+ * floored at 1e-4). NaN when either total is 0 or nbins is 0. */
+double cairn_feature_psi(const int64_t *actual, const int64_t *expected, size_t nbins);
+/* "stable", "moderate" or "major"; NULL for NaN. */
+const char *cairn_feature_psi_level(double psi);
+
+/* Statistics of columns[0..n) of t as canonical JSON (a new reference in *out):
+ *   {"columns": [{"name", "type", "kind", "count", "nulls", "mean", "stddev", "min", "max",
+ *                 "quantiles": {"p01", "p25", "p50", "p75", "p99"}, "bins", "bin_counts",
+ *                 "psi", "psi_level"}]}
+ * count is the rows, nulls the null values (NaN and infinities count as null). kind is
+ * "numeric" (int32, int64, float32, float64; timestamps in microseconds and dates in days
+ * since the epoch) or "categorical" (strings, bools as "true"/"false").
+ * - numeric: mean, sample stddev (null below 2 values), min, max and quantiles (numpy's
+ *   linear interpolation) of the non-null values; 10 bins cut at 9 edges (the deciles),
+ *   bin k holding the values with exactly k edges <= value; bin_counts the 10 counts;
+ * - categorical: mean .. quantiles null; bins the top 20 values (count descending, then
+ *   bytes) and "__other__" last, bin_counts their counts.
+ * previous (NULL, or an earlier output) gives the reference: a column of the same name and
+ * kind with non-empty bins is binned on ITS edges or categories (new categories count as
+ * "__other__") and psi compares the two histograms; otherwise the bins come from this data
+ * and psi and psi_level are null. Errors: CAIRN_ENOTFOUND (no such column), CAIRN_EINVAL
+ * (previous malformed, err names the key, e.g. "columns[1].bins"), CAIRN_ENOMEM. */
+int cairn_feature_stats_compute(const cairn_table *t, const char *const *columns, size_t n,
+                                const json_t *previous, json_t **out, cairn_error *err);
+
+/* The recorded statistics of NAME: a feature "view:feature", a feature view (its features)
+ * or a feature service (its features), newest first per feature:
+ *   {"name", "features": [{"feature", "versions": [{"subject_kind", "subject", "version",
+ *    "at", "psi", "psi_level", "stats"}]}]}
+ * Features in the registry's order (a view's or service's); CAIRN_ENOTFOUND when NAME is
+ * none of these. *out is a new reference. */
+int cairn_feature_stats_history(cairn_home *home, const char *name, json_t **out,
+                                cairn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

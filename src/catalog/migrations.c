@@ -155,6 +155,25 @@ static const char *const feature_data_sql[] = {
 };
 
 /* ------------------------------------------------------------------------------------------
+ * 6 feature_stats: per-feature statistics of training sets and materializations
+ * (src/feature/stats.c)
+ * ---------------------------------------------------------------------------------------- */
+
+static const char *const feature_stats_sql[] = {
+    /* One feature of one version: subject_kind 'training_set' (subject = the service, version
+     * = the training set id) or 'materialization' (subject = the view, version = the
+     * feature_materializations id); feature = 'view:feature'; stats = the column's JSON
+     * (cairn_feature_stats_compute); psi against the subject's previous version, NULL for
+     * the first. */
+    "CREATE TABLE feature_stats (id BIGINT NOT NULL PRIMARY KEY, subject_kind TEXT NOT NULL, "
+    "subject TEXT NOT NULL, feature TEXT NOT NULL, version TEXT NOT NULL, stats TEXT NOT NULL, "
+    "psi DOUBLE PRECISION, at TEXT NOT NULL)",
+    "CREATE INDEX feature_stats_feature ON feature_stats (feature, id)",
+    "CREATE INDEX feature_stats_subject ON feature_stats (subject_kind, subject, id)",
+    NULL,
+};
+
+/* ------------------------------------------------------------------------------------------
  * The list
  * ---------------------------------------------------------------------------------------- */
 
@@ -164,6 +183,7 @@ static const cairn__migration migrations[] = {
     {3, "lake", lake_sql, NULL},
     {4, "features", features_sql, NULL},
     {5, "feature_data", feature_data_sql, NULL},
+    {6, "feature_stats", feature_stats_sql, NULL},
 };
 
 const cairn__migration *cairn__catalog_migrations(size_t *count)

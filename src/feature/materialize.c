@@ -27,7 +27,11 @@
  * Entity key bytes (shared with serve_read.c): the join keys' canonical text
  * (cairn_value_format) joined by '\x1f'.
  *
- * Tests: tests/unit/feature/test_materialize.c, tests/integration/test_materialize_cli.sh.
+ * A run that writes values also records their per-feature statistics and PSI against the
+ * view's previous run (record_stats below, src/feature/stats.c).
+ *
+ * Tests: tests/unit/feature/test_materialize.c, tests/integration/test_materialize_cli.sh,
+ * tests/integration/test_feature_stats_cli.sh.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,6 +41,7 @@
 #include "feature/feature_internal.h"
 #include "feature/materialize_internal.h"
 #include "feature/offline_internal.h" /* calendar values, the same as offline */
+#include "feature/stats_internal.h"
 
 #define PUT_BATCH 65536
 #define T_COLUMN "__cairn_mat_t"
@@ -483,6 +488,83 @@ static int record_run(const job *j, cairn_error *err)
 }
 
 /* ------------------------------------------------------------------------------------------
+ * Feature statistics of a run (src/feature/stats.c): the values written, one column per
+ * feature, against the view's previous run; version = the run's id.
+ * ---------------------------------------------------------------------------------------- */
+
+/* The column of feature i as written: one value per entity, in the set's order. */
+static int written_column(const job *j, size_t i, cairn_column **out)
+{
+    const cairn_feature_def *f = &j->view->def.features[i];
+    const cairn_column *src;
+    char name[32];
+    if (f->kind == CAIRN_FEAT_WINDOW) {
+        snprintf(name, sizeof name, "__cairn_mat_w%zu", i);
+        src = cairn_table_column_by_name(j->w, name);
+    } else {
+        src = cairn_table_column_by_name(j->t, feature_column(f));
+    }
+    bool calendar = f->kind == CAIRN_FEAT_CALENDAR;
+    int rc = cairn_column_create(f->name, calendar ? CAIRN_TYPE_INT64 : src->type, true, out);
+    for (size_t e = 0; rc == 0 && e < j->set.n; e++) {
+        int64_t row = f->kind == CAIRN_FEAT_WINDOW ? j->wbase + (int64_t)e : j->set.items[e].row;
+        cairn_value v;
+        cairn_column_get(src, row, &v);
+        if (calendar && !v.is_null) {
+            v.type = CAIRN_TYPE_INT64;
+            v.v.i64 = cairn__calendar_value(f->calendar, time_at(src, row));
+        }
+        rc = cairn_column_append_value(*out, &v);
+    }
+    if (rc) {
+        cairn_column_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int record_stats(const job *j, cairn_error *err)
+{
+    const cairn_view_def *d = &j->view->def;
+    cairn_table *t = NULL;
+    cairn_stmt *st = NULL;
+    char version[32] = "";
+    int rc = cairn_catalog_prepare(cairn_home_catalog(j->home),
+                                   "SELECT MAX(id) FROM feature_materializations WHERE view = ?", &st, err);
+    if (rc == 0) {
+        cairn_stmt_bind_text(st, 1, d->name, strlen(d->name));
+        rc = cairn_stmt_step(st, err);
+        if (rc == 1) snprintf(version, sizeof version, "%" PRId64, cairn_stmt_int64(st, 0));
+        rc = rc < 0 ? rc : 0;
+    }
+    cairn_stmt_finalize(st);
+    const char **cols = cairn_calloc(2 * d->nfeatures + 1, sizeof *cols);
+    char **full = cairn_calloc(d->nfeatures + 1, sizeof *full);
+    if (rc == 0 && (!cols || !full || cairn_table_create(&t))) rc = oom(err);
+    for (size_t i = 0; rc == 0 && i < d->nfeatures; i++) {
+        cairn_column *c = NULL;
+        size_t len = strlen(d->name) + strlen(d->features[i].name) + 2;
+        if (written_column(j, i, &c) || !(full[i] = cairn_malloc(len))) {
+            cairn_column_free(c);
+            rc = oom(err);
+            break;
+        }
+        snprintf(full[i], len, "%s:%s", d->name, d->features[i].name);
+        cols[i] = d->features[i].name;
+        cols[d->nfeatures + i] = full[i];
+        rc = cairn_table_adopt_column(t, c, err);
+    }
+    if (rc == 0)
+        rc = cairn__feature_stats_record(j->home, "materialization", d->name, version, t, cols,
+                                         cols + d->nfeatures, d->nfeatures, err);
+    for (size_t i = 0; full && i < d->nfeatures; i++) cairn_free(full[i]);
+    cairn_free(full);
+    cairn_free(cols);
+    cairn_table_free(t);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------
  * API
  * ---------------------------------------------------------------------------------------- */
 
@@ -526,6 +608,7 @@ static int materialize_view(cairn_home *home, cairn_online *store, const char *n
     j.entities = (int64_t)j.set.n;
     if (rc == 0 && j.set.n) rc = write_entities(&j, err);
     if (rc == 0) rc = record_run(&j, err);
+    if (rc == 0 && j.set.n) rc = record_stats(&j, err); /* feature statistics of the values written */
     if (rc) {
         cairn_error_prefix(err, "materializing feature view '%s': ", name);
     } else {

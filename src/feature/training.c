@@ -19,8 +19,11 @@
  * path or random value (its footer holds the schema and "created_by" with the version), so
  * equal tables give equal bytes; tests/unit/feature/test_training.c checks it.
  *
+ * Each new training set also records its features' statistics and PSI against the service's
+ * previous training set (src/feature/stats.c, record_stats below).
+ *
  * Tests: tests/unit/feature/test_training.c, tests/integration/test_training_cli.sh,
- * tests/oracles/test_training_duckdb.sh.
+ * tests/oracles/test_training_duckdb.sh, tests/integration/test_feature_stats_cli.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@
 #include "cairn/lake.h"
 #include "cairn/parquet.h"
 #include "feature/offline_internal.h"
+#include "feature/stats_internal.h"
 
 static int oom(cairn_error *err) { return cairn_error_set(err, CAIRN_ENOMEM, "out of memory"); }
 
@@ -551,6 +555,35 @@ static int build_prepare(build *b, cairn_error *err)
     return rc;
 }
 
+/* Feature statistics of the new training set, against the service's previous one
+ * (src/feature/stats.c): columns "view__feature", recorded as "view:feature". */
+static int record_stats(build *b, const char *id, const cairn_table *t, cairn_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->nuses; i++) n += b->uses[i].nfeatures;
+    char **names = cairn_calloc(2 * n + 1, sizeof *names);
+    int rc = names ? 0 : oom(err);
+    for (size_t i = 0, k = 0; rc == 0 && i < b->nuses; i++) {
+        for (size_t f = 0; rc == 0 && f < b->uses[i].nfeatures; f++, k++) {
+            const char *view = b->uses[i].view->def.name, *feature = b->uses[i].features[f];
+            size_t len = strlen(view) + strlen(feature) + 3;
+            names[k] = cairn_malloc(len);
+            names[n + k] = cairn_malloc(len);
+            if (!names[k] || !names[n + k]) rc = oom(err);
+            else {
+                snprintf(names[k], len, "%s__%s", view, feature);
+                snprintf(names[n + k], len, "%s:%s", view, feature);
+            }
+        }
+    }
+    if (rc == 0)
+        rc = cairn__feature_stats_record(b->home, "training_set", b->service->name, id, t,
+                                         (const char *const *)names, (const char *const *)names + n, n, err);
+    for (size_t i = 0; names && i < 2 * n; i++) cairn_free(names[i]);
+    cairn_free(names);
+    return rc;
+}
+
 int cairn_training_set_build(cairn_home *home, const cairn_training_options *opts,
                              cairn_training_result *result, cairn_error *err)
 {
@@ -580,7 +613,9 @@ int cairn_training_set_build(cairn_home *home, const cairn_training_options *opt
         result->rows = cairn_table_num_rows(t);
         result->columns = (int64_t)cairn_table_num_columns(t);
         result->excluded = b.excluded;
-        rc = record(&b, result->id, result, err);
+        /* statistics first: recording them is idempotent, so a failed record is retried whole */
+        rc = record_stats(&b, result->id, t, err);
+        if (rc == 0) rc = record(&b, result->id, result, err);
     }
     if (rc == 0 && opts->output) rc = write_output(home, opts->output, result->object, err);
     cairn_table_free(t);

@@ -107,8 +107,9 @@ check "access log lines" test "$(wc -l < "$tmp/access.log")" = 10
 check "access log is JSON" test "$(head -1 "$tmp/access.log" | jget status)" = 200
 
 # A port in use is a clear error.
-python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(5)' > "$tmp/busy" &
-bpid=$!; sleep 0.5
+/usr/bin/python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)' > "$tmp/busy" &
+bpid=$!
+for _ in $(seq 1 100); do [ -s "$tmp/busy" ] && break; sleep 0.1; done
 "$cairn" serve --port "$(cat "$tmp/busy")" >/dev/null 2>"$tmp/err2"; rc=$?
 kill "$bpid" 2>/dev/null
 check "busy port exits 2" test "$rc" = 2

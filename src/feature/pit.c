@@ -72,77 +72,6 @@ static int64_t time_us(const cairn_column *c, int64_t row)
     return us;
 }
 
-static int64_t int_value(const cairn_column *c, int64_t row)
-{
-    switch (c->type) {
-    case CAIRN_TYPE_BOOL:
-        return cairn_bit_get(c->values, row);
-    case CAIRN_TYPE_INT32:
-    case CAIRN_TYPE_DATE32:
-        return cairn_column_i32(c, row);
-    default:
-        return cairn_column_i64(c, row);
-    }
-}
-
-static bool is_float(const cairn_column *c)
-{
-    return c->type == CAIRN_TYPE_FLOAT32 || c->type == CAIRN_TYPE_FLOAT64;
-}
-
-static double float_value(const cairn_column *c, int64_t row)
-{
-    if (c->type == CAIRN_TYPE_FLOAT32) return (double)((const float *)c->values)[row];
-    return cairn_column_f64(c, row);
-}
-
-/* False when a key part is null or NaN: such a key matches nothing. */
-static bool key_usable(const cairn_column *const *cols, size_t n, int64_t row)
-{
-    for (size_t k = 0; k < n; k++) {
-        if (!cairn_column_is_valid(cols[k], row)) return false;
-        if (is_float(cols[k]) && isnan(float_value(cols[k], row))) return false;
-    }
-    return true;
-}
-
-static uint64_t part_hash(const cairn_column *c, int64_t row)
-{
-    if (c->type == CAIRN_TYPE_STRING) {
-        size_t len;
-        const char *s = cairn_column_str(c, row, &len);
-        return cairn_hash64(s, len, 0x51ed270b27dd5a1fULL);
-    }
-    if (is_float(c)) {
-        double x = float_value(c, row);
-        if (x == 0) x = 0.0;
-        uint64_t bits;
-        memcpy(&bits, &x, sizeof bits);
-        return cairn_hash_u64(bits);
-    }
-    return cairn_hash_u64((uint64_t)int_value(c, row));
-}
-
-static uint64_t key_hash(const cairn_column *const *cols, size_t n, int64_t row)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (size_t k = 0; k < n; k++)
-        h = cairn_hash_u64(h ^ part_hash(cols[k], row)) + k;
-    return h;
-}
-
-static bool part_equal(const cairn_column *a, int64_t ra, const cairn_column *b, int64_t rb)
-{
-    if (a->type == CAIRN_TYPE_STRING) {
-        size_t alen, blen;
-        const char *as = cairn_column_str(a, ra, &alen);
-        const char *bs = cairn_column_str(b, rb, &blen);
-        return alen == blen && (alen == 0 || memcmp(as, bs, alen) == 0);
-    }
-    if (is_float(a)) return float_value(a, ra) == float_value(b, rb);
-    return int_value(a, ra) == int_value(b, rb);
-}
-
 /* ------------------------------------------------------------------------------------------
  * The table of distinct feature keys: key -> id in [0, count)
  * ---------------------------------------------------------------------------------------- */
@@ -186,7 +115,7 @@ static void key_table_release(key_table *kt)
 static bool rep_equal(const key_table *kt, int32_t id, const cairn_column *const *cols, int64_t row)
 {
     for (size_t k = 0; k < kt->nkeys; k++)
-        if (!part_equal(kt->rep_cols[k], kt->reps[id], cols[k], row)) return false;
+        if (!cairn__key_part_equal(kt->rep_cols[k], kt->reps[id], cols[k], row)) return false;
     return true;
 }
 
@@ -268,11 +197,11 @@ static void hash_task(void *arg, size_t index)
     int64_t lo, hi;
     chunk_range(job->rows, job->chunks, index, &lo, &hi);
     for (int64_t r = lo; r < hi; r++) {
-        if (!cairn_column_is_valid(job->time, r) || !key_usable(job->cols, job->nkeys, r)) {
+        if (!cairn_column_is_valid(job->time, r) || !cairn__key_usable(job->cols, job->nkeys, r)) {
             job->ids[r] = -1;
             continue;
         }
-        uint64_t h = key_hash(job->cols, job->nkeys, r);
+        uint64_t h = cairn__key_hash(job->cols, job->nkeys, r);
         if (job->lookup)
             job->ids[r] = key_table_find(job->lookup, h, job->cols, r);
         else {
@@ -326,7 +255,7 @@ static int feature_ids(const pit_cols *pc, key_table *kt, int32_t *ids)
             return CAIRN_ENOMEM;
         }
         for (int64_t d = 0; d < dict->length; d++)
-            memo[d] = key_usable(&dict, 1, d) ? key_table_add(kt, key_hash(&dict, 1, d), d) : -1;
+            memo[d] = cairn__key_usable(&dict, 1, d) ? key_table_add(kt, cairn__key_hash(&dict, 1, d), d) : -1;
         memo_ids(pc->fkeys[0], pc->ftime, memo, ids);
         cairn_free(memo);
         return 0;
@@ -355,7 +284,7 @@ static int entity_ids(const pit_cols *pc, const key_table *kt, int32_t *ids)
         if (!memo) return CAIRN_ENOMEM;
         for (int64_t d = 0; d < dict->length; d++)
             memo[d] =
-                key_usable(&dict, 1, d) ? key_table_find(kt, key_hash(&dict, 1, d), &dict, d) : -1;
+                cairn__key_usable(&dict, 1, d) ? key_table_find(kt, cairn__key_hash(&dict, 1, d), &dict, d) : -1;
         memo_ids(pc->ekeys[0], pc->etime, memo, ids);
         cairn_free(memo);
         return 0;

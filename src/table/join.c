@@ -8,10 +8,8 @@
  * entry, or (left, -1) in a left join when nothing matches. The output is then gathered
  * with cairn__column_take: every left column, then the right's non-key columns (renamed
  * with "_right" on a clash; nullable in a left join).
- * A key with a null (or NaN) part never matches anything. Keys hash by value: integer
- * kinds (bool, int32, int64, date, timestamp) through cairn_hash_u64 of the int64 value,
- * so an INT32 key joins an INT64 key; floats by their bits (-0.0 as 0.0); strings, plain or
- * dictionary, by their bytes with cairn_hash64. Tests: tests/unit/table/test_join.c.
+ * A key with a null (or NaN) part never matches anything; key values hash and compare as
+ * src/table/keys.c says (an INT32 key joins an INT64 key). Tests: tests/unit/table/test_join.c.
  */
 #include <math.h>
 #include <string.h>
@@ -39,88 +37,17 @@ typedef struct hash_table {
  * Key values
  * ---------------------------------------------------------------------------------------- */
 
-static int64_t int_value(const cairn_column *c, int64_t row)
-{
-    switch (c->type) {
-    case CAIRN_TYPE_BOOL:
-        return cairn_bit_get(c->values, row);
-    case CAIRN_TYPE_INT32:
-    case CAIRN_TYPE_DATE32:
-        return cairn_column_i32(c, row);
-    default:
-        return cairn_column_i64(c, row);
-    }
-}
-
-static double float_value(const cairn_column *c, int64_t row)
-{
-    if (c->type == CAIRN_TYPE_FLOAT32) return (double)((const float *)c->values)[row];
-    return cairn_column_f64(c, row);
-}
-
-static bool is_float(const cairn_column *c)
-{
-    return c->type == CAIRN_TYPE_FLOAT32 || c->type == CAIRN_TYPE_FLOAT64;
-}
-
-/* False when some part of the row's key is null or NaN: such a key matches nothing. */
-static bool key_usable(const cairn_column *const *cols, size_t n, int64_t row)
-{
-    for (size_t k = 0; k < n; k++) {
-        if (!cairn_column_is_valid(cols[k], row)) return false;
-        if (is_float(cols[k]) && isnan(float_value(cols[k], row))) return false;
-    }
-    return true;
-}
-
-static uint64_t part_hash(const cairn_column *c, int64_t row)
-{
-    if (c->type == CAIRN_TYPE_STRING) {
-        size_t len;
-        const char *s = cairn_column_str(c, row, &len);
-        return cairn_hash64(s, len, 0x51ed270b27dd5a1fULL);
-    }
-    if (is_float(c)) {
-        double x = float_value(c, row);
-        if (x == 0) x = 0.0;
-        uint64_t bits;
-        memcpy(&bits, &x, sizeof bits);
-        return cairn_hash_u64(bits);
-    }
-    return cairn_hash_u64((uint64_t)int_value(c, row));
-}
-
-static uint64_t key_hash(const cairn_column *const *cols, size_t n, int64_t row)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (size_t k = 0; k < n; k++)
-        h = cairn_hash_u64(h ^ part_hash(cols[k], row)) + k;
-    return h;
-}
-
-static bool part_equal(const cairn_column *a, int64_t ra, const cairn_column *b, int64_t rb)
-{
-    if (a->type == CAIRN_TYPE_STRING) {
-        size_t alen, blen;
-        const char *as = cairn_column_str(a, ra, &alen);
-        const char *bs = cairn_column_str(b, rb, &blen);
-        return alen == blen && (alen == 0 || memcmp(as, bs, alen) == 0);
-    }
-    if (is_float(a)) return float_value(a, ra) == float_value(b, rb);
-    return int_value(a, ra) == int_value(b, rb);
-}
-
 static bool keys_equal(const join_keys *keys, int64_t left_row, int64_t right_row)
 {
     for (size_t k = 0; k < keys->n; k++)
-        if (!part_equal(keys->left[k], left_row, keys->right[k], right_row)) return false;
+        if (!cairn__key_part_equal(keys->left[k], left_row, keys->right[k], right_row)) return false;
     return true;
 }
 
 static bool right_keys_equal(const join_keys *keys, int64_t a, int64_t b)
 {
     for (size_t k = 0; k < keys->n; k++)
-        if (!part_equal(keys->right[k], a, keys->right[k], b)) return false;
+        if (!cairn__key_part_equal(keys->right[k], a, keys->right[k], b)) return false;
     return true;
 }
 
@@ -149,8 +76,8 @@ static int hash_table_build(hash_table *ht, const join_keys *keys, int64_t rows)
         ht->heads[i] = -1;
     for (int64_t row = rows - 1; row >= 0; row--) {
         ht->next[row] = -1;
-        if (!key_usable(keys->right, keys->n, row)) continue;
-        uint64_t h = key_hash(keys->right, keys->n, row);
+        if (!cairn__key_usable(keys->right, keys->n, row)) continue;
+        uint64_t h = cairn__key_hash(keys->right, keys->n, row);
         size_t i = (size_t)h & ht->mask;
         while (ht->heads[i] >= 0 &&
                !(ht->hashes[i] == h && right_keys_equal(keys, ht->heads[i], row)))
@@ -165,7 +92,7 @@ static int hash_table_build(hash_table *ht, const join_keys *keys, int64_t rows)
 /* The first right row whose key equals the left row's, or -1. */
 static int64_t hash_table_find(const hash_table *ht, const join_keys *keys, int64_t left_row)
 {
-    uint64_t h = key_hash(keys->left, keys->n, left_row);
+    uint64_t h = cairn__key_hash(keys->left, keys->n, left_row);
     for (size_t i = (size_t)h & ht->mask; ht->heads[i] >= 0; i = (i + 1) & ht->mask)
         if (ht->hashes[i] == h && keys_equal(keys, left_row, ht->heads[i])) return ht->heads[i];
     return -1;
@@ -194,7 +121,7 @@ static int probe(const hash_table *ht, const join_keys *keys, int64_t left_rows,
     int rc = 0;
     for (int64_t row = 0; row < left_rows && rc == 0; row++) {
         int64_t match = -1;
-        if (key_usable(keys->left, keys->n, row)) match = hash_table_find(ht, keys, row);
+        if (cairn__key_usable(keys->left, keys->n, row)) match = hash_table_find(ht, keys, row);
         if (match < 0 && kind == CAIRN_JOIN_LEFT) rc = emit(pairs, row, -1);
         for (; match >= 0 && rc == 0; match = ht->next[match])
             rc = emit(pairs, row, match);

@@ -55,4 +55,11 @@ int cairn__table_from_columns(cairn_column **columns, size_t count, cairn_table 
 /* Byte-wise comparison of two strings, shorter first on a common prefix. */
 int cairn__str_cmp(const char *a, size_t alen, const char *b, size_t blen);
 
+
+/* Join keys (keys.c): can the row's key match (no null or NaN part)? its hash; are two rows'
+ * key parts equal (integer kinds as int64, floats by value, strings by bytes)? */
+bool cairn__key_usable(const cairn_column *const *cols, size_t n, int64_t row);
+uint64_t cairn__key_hash(const cairn_column *const *cols, size_t n, int64_t row);
+bool cairn__key_part_equal(const cairn_column *a, int64_t ra, const cairn_column *b, int64_t rb);
+
 #endif /* CAIRN_TABLE_INTERNAL_H */

@@ -313,6 +313,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_release);
 }
 
+/* libmicrohttpd's messages (fmt is a printf format it passes through). */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) CAIRN_PRINTF(2, 0);
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];

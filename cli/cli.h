@@ -51,6 +51,9 @@ const char *cli_opt(const cli_option *opts, size_t nopts, const char *name);
 int cli_opt_int(const cli_command *cmd, const cli_option *opts, size_t nopts, const char *name,
                 int64_t fallback, int64_t *out);
 
+/* Opens the home of --home / $CAIRN_HOME; on failure prints the error and returns its exit
+ * code (CLI_OK on success). */
+int cli_open_home(cli_ctx *ctx, cairn_home **home);
 /* Prints "error: <located message>" and returns the exit code for rc. */
 int cli_fail(const cli_ctx *ctx, int rc, const cairn_error *err);
 /* Prints a usage error for cmd and returns CLI_BAD_INPUT. */

@@ -14,14 +14,6 @@
 
 #include "cli.h"
 
-static int open_home(cli_ctx *ctx, cairn_home **home)
-{
-    cairn_error err;
-    cairn_error_clear(&err);
-    int rc = cairn_home_open(ctx->home, home, &err);
-    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
-}
-
 /* --------------------------------------------------------------------------------------
  * cairn features apply
  * ------------------------------------------------------------------------------------ */
@@ -54,7 +46,7 @@ static int run_apply(cli_ctx *ctx, int argc, char **argv)
     cairn_feature_repo *repo = NULL;
     if ((rc = cairn_feature_repo_load(pos[0], &repo, &err))) return cli_fail(ctx, rc, &err);
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) {
+    if ((rc = cli_open_home(ctx, &home))) {
         cairn_feature_repo_free(repo);
         return rc;
     }
@@ -133,7 +125,7 @@ static int list_common(cli_ctx *ctx, const cli_command *cmd, int argc, char **ar
     if (rc == 0 && !search && npos != 0) rc = cli_usage_error(cmd, "unexpected argument '%s'", pos[0]);
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_feature_object *objs = NULL;
@@ -213,7 +205,7 @@ static int run_show(cli_ctx *ctx, int argc, char **argv)
     if (rc) return rc;
     const char *kind = cli_opt(o, 2, "kind") ? cli_opt(o, 2, "kind") : "feature_view";
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_feature_object *one = NULL, *all = NULL;
@@ -308,7 +300,7 @@ static int run_stats(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_features_stats, "expected NAME");
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     json_t *history = NULL;

@@ -13,14 +13,6 @@
 
 #include "cli.h"
 
-static int open_home(cli_ctx *ctx, cairn_home **home)
-{
-    cairn_error err;
-    cairn_error_clear(&err);
-    int rc = cairn_home_open(ctx->home, home, &err);
-    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
-}
-
 static json_t *result_json(const char *dataset, const cairn_ingest_result *r)
 {
     json_t *q = NULL;
@@ -191,7 +183,7 @@ static int run_ingest(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0) rc = parse_ingest_options(ctx, cmd, o, no, &io);
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     const char *dataset = pos[0];
     if (cli_opt(o, no, "schema")) rc = register_schema(ctx, home, dataset, cli_opt(o, no, "schema"));
     if (rc == 0) {
@@ -241,7 +233,7 @@ static int run_dlq_list(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_dlq_list, "expected DATASET");
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_dlq_record *recs = NULL;
@@ -292,7 +284,7 @@ static int run_dlq_show(cli_ctx *ctx, int argc, char **argv)
         rc = cli_usage_error(&cli_cmd_dlq_show, "expected DATASET and a numeric ID");
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_dlq_record *r = NULL;
@@ -344,7 +336,7 @@ static int run_dlq_replay(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0) rc = parse_ingest_options(ctx, cmd, o, no, &io);
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_ingest_result r;
@@ -416,24 +408,17 @@ static int run_quality(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_data_quality, "expected REF");
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_snapshot *s = NULL;
-    cairn_stmt *st = NULL;
     char qid[65] = "";
     json_t *report = NULL;
     cairn_buf text;
     cairn_buf_init(&text, 0);
     rc = cairn_snapshot_resolve(home, pos[0], &s, &err);
-    if (rc == 0)
-        rc = cairn_catalog_prepare(cairn_home_catalog(home),
-                                   "SELECT quality FROM lake_snapshots WHERE id = ?", &st, &err);
+    if (rc == 0) rc = cairn_snapshot_quality(home, s->id, qid, &err);
     if (rc == 0) {
-        cairn_stmt_bind_text(st, 1, s->id, strlen(s->id));
-        if (cairn_stmt_step(st, &err) == 1 && !cairn_stmt_is_null(st, 0))
-            snprintf(qid, sizeof qid, "%s", cairn_stmt_text(st, 0, NULL));
-        cairn_stmt_finalize(st);
         if (!qid[0])
             rc = cairn_error_set(&err, CAIRN_ENOTFOUND,
                                  "snapshot %.12s of '%s' has no quality report (operation %s)",

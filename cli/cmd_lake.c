@@ -13,14 +13,6 @@
 
 #include "cli.h"
 
-static int open_home(cli_ctx *ctx, cairn_home **home)
-{
-    cairn_error err;
-    cairn_error_clear(&err);
-    int rc = cairn_home_open(ctx->home, home, &err);
-    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
-}
-
 static json_t *file_json(const cairn_lake_file *f)
 {
     char a[CAIRN_TIME_FMT_LEN], b[CAIRN_TIME_FMT_LEN];
@@ -97,7 +89,7 @@ static int run_log(cli_ctx *ctx, int argc, char **argv)
     cairn_home *home;
     int rc = cli_parse(&cli_cmd_data_log, argc, argv, NULL, 0, pos, 1, &npos);
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_data_log, "expected one DATASET");
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_snapshot *list = NULL, *head = NULL;
@@ -170,7 +162,7 @@ static int run_snapshot(cli_ctx *ctx, int argc, char **argv)
     cairn_snapshot *s = NULL;
     int rc = cli_parse(&cli_cmd_data_snapshot, argc, argv, NULL, 0, pos, 1, &npos);
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_data_snapshot, "expected one REF");
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     if ((rc = resolve(ctx, home, pos[0], &s)) == 0) {
         rc = print_snapshot(ctx, s);
         char a[32];
@@ -228,7 +220,7 @@ static int run_diff(cli_ctx *ctx, int argc, char **argv)
     cairn_snapshot *a = NULL, *b = NULL;
     int rc = cli_parse(&cli_cmd_data_diff, argc, argv, NULL, 0, pos, 3, &npos);
     if (rc == 0 && npos != 3) rc = cli_usage_error(&cli_cmd_data_diff, "expected DATASET A B");
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     qualify(pos[0], pos[1], ra, sizeof ra);
     qualify(pos[0], pos[2], rb, sizeof rb);
     if ((rc = resolve(ctx, home, ra, &a)) == 0 && (rc = resolve(ctx, home, rb, &b)) == 0) {
@@ -273,7 +265,7 @@ static int run_compact(cli_ctx *ctx, int argc, char **argv)
     cairn_home *home;
     int rc = cli_parse(&cli_cmd_data_compact, argc, argv, NULL, 0, pos, 1, &npos);
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_data_compact, "expected one DATASET");
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     if (!ctx->quiet) cli_progress(ctx, "compacting", 0, 0);
@@ -347,7 +339,7 @@ static int run_gc(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(&cli_cmd_data_gc, "--grace: expected a duration like 1h or 0s, found '%s'", grace);
     opts.dry_run = cli_opt(o, no, "dry-run") != NULL;
     opts.dataset = npos ? pos[0] : NULL;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_gc_report r;
@@ -411,7 +403,7 @@ static int run_retention(cli_ctx *ctx, int argc, char **argv)
     cairn_home *home;
     int rc = cli_parse(&cli_cmd_data_retention, argc, argv, o, no, pos, 1, &npos);
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_data_retention, "expected one DATASET");
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_retention policy;
@@ -468,7 +460,7 @@ static int run_hold(cli_ctx *ctx, int argc, char **argv)
     bool release = cli_opt(o, no, "release") != NULL, status = cli_opt(o, no, "status") != NULL;
     if (rc == 0 && release + status + (cli_opt(o, no, "reason") != NULL) > 1)
         rc = cli_usage_error(&cli_cmd_data_hold, "--reason, --release and --status exclude each other");
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     if (!status) rc = cairn_lake_set_hold(home, pos[0], !release, cli_opt(o, no, "reason"), &err);

@@ -10,14 +10,6 @@
 
 #include "cli.h"
 
-static int open_home(cli_ctx *ctx, cairn_home **home)
-{
-    cairn_error err;
-    cairn_error_clear(&err);
-    int rc = cairn_home_open(ctx->home, home, &err);
-    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
-}
-
 static int parse_time(const cli_command *cmd, const char *opt, const char *text, int64_t *out)
 {
     cairn_error err;
@@ -69,7 +61,7 @@ static int run_materialize(cli_ctx *ctx, int argc, char **argv)
     opts.progress = cli_progress;
     opts.progress_ud = ctx;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_materialize_result res;
@@ -228,7 +220,7 @@ static int run_get(cli_ctx *ctx, int argc, char **argv)
     if (rc == CLI_OK && json_object_size(entities) == 0)
         rc = cli_usage_error(&cli_cmd_features_get, "expected --entity KEY=VALUE");
     cairn_home *home = NULL;
-    if (rc == CLI_OK) rc = open_home(ctx, &home);
+    if (rc == CLI_OK) rc = cli_open_home(ctx, &home);
     cairn_online_reader *reader = NULL;
     cairn_online_result res = {0};
     cairn_error err;

@@ -9,14 +9,6 @@
 
 #include "cli.h"
 
-static int open_home(cli_ctx *ctx, cairn_home **home)
-{
-    cairn_error err;
-    cairn_error_clear(&err);
-    int rc = cairn_home_open(ctx->home, home, &err);
-    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
-}
-
 static int load_schema(cli_ctx *ctx, const char *path, cairn_dataset_schema **out)
 {
     cairn_error err;
@@ -98,7 +90,7 @@ static int run_register(cli_ctx *ctx, int argc, char **argv)
     cairn_dataset_schema *schema;
     cairn_home *home;
     if ((rc = load_schema(ctx, pos[0], &schema))) return rc;
-    if ((rc = open_home(ctx, &home)) == 0) {
+    if ((rc = cli_open_home(ctx, &home)) == 0) {
         const char *subject = cli_opt(o, no, "subject");
         rc = do_register(ctx, cairn_home_catalog(home), subject ? subject : cairn_dataset_schema_name(schema),
                          cli_opt(o, no, "mode"), schema);
@@ -163,7 +155,7 @@ static int run_check(cli_ctx *ctx, int argc, char **argv)
     cairn_dataset_schema *schema;
     cairn_home *home;
     if ((rc = load_schema(ctx, pos[0], &schema))) return rc;
-    if ((rc = open_home(ctx, &home)) == 0) {
+    if ((rc = cli_open_home(ctx, &home)) == 0) {
         const char *subject = cli_opt(o, no, "subject");
         rc = do_check(ctx, cairn_home_catalog(home), subject ? subject : cairn_dataset_schema_name(schema),
                       schema);
@@ -226,7 +218,7 @@ static int run_list(cli_ctx *ctx, int argc, char **argv)
     int npos;
     cairn_home *home;
     int rc = cli_parse(&cli_cmd_schema_list, argc, argv, NULL, 0, pos, 0, &npos);
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     rc = list_subjects(ctx, cairn_home_catalog(home));
     cairn_home_close(home);
     return rc;
@@ -294,7 +286,7 @@ static int run_show(cli_ctx *ctx, int argc, char **argv)
     int rc = cli_parse(&cli_cmd_schema_show, argc, argv, o, no, pos, 1, &npos);
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_schema_show, "expected one SUBJECT");
     if (rc == 0) rc = cli_opt_int(&cli_cmd_schema_show, o, no, "version", 0, &version);
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     rc = show_version(ctx, cairn_home_catalog(home), pos[0], version);
     cairn_home_close(home);
     return rc;
@@ -325,7 +317,7 @@ static int run_mode(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && npos < 1) rc = cli_usage_error(&cli_cmd_schema_mode, "expected a SUBJECT");
     if (rc == 0 && npos == 2 && cairn_compat_parse(pos[1], &mode))
         rc = cli_usage_error(&cli_cmd_schema_mode, "unknown mode '%s'", pos[1]);
-    if (rc || (rc = open_home(ctx, &home))) return rc;
+    if (rc || (rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_catalog *catalog = cairn_home_catalog(home);

@@ -13,14 +13,6 @@
 
 #include "cli.h"
 
-static int open_home(cli_ctx *ctx, cairn_home **home)
-{
-    cairn_error err;
-    cairn_error_clear(&err);
-    int rc = cairn_home_open(ctx->home, home, &err);
-    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
-}
-
 static json_t *parse_lineage(const char *text, size_t len)
 {
     json_t *j = NULL;
@@ -58,7 +50,7 @@ static int run_build(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && npos != 2) rc = cli_usage_error(&cli_cmd_dataset_build, "expected SERVICE and FILE");
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_training_options opts = {
         .service = pos[0], .entities = pos[1], .entity_time = cli_opt(o, 2, "time"),
         .output = cli_opt(o, 2, "output"), .progress = ctx->quiet ? NULL : cli_progress, .progress_ud = ctx,
@@ -110,7 +102,7 @@ static int run_list(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && npos) rc = cli_usage_error(&cli_cmd_dataset_list, "unexpected argument '%s'", pos[0]);
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_stmt *st = NULL;
@@ -171,7 +163,7 @@ static int run_show(cli_ctx *ctx, int argc, char **argv)
         rc = cli_usage_error(&cli_cmd_dataset_show, "'%s' is not a hex id prefix", pos[0]);
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_stmt *st = NULL;
@@ -241,7 +233,7 @@ static int optout_change(cli_ctx *ctx, const cli_command *cmd, int argc, char **
     if (rc == 0 && npos != 2) rc = cli_usage_error(cmd, "expected ENTITY and KEY");
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     bool removed = false;
@@ -293,7 +285,7 @@ static int run_optout_list(cli_ctx *ctx, int argc, char **argv)
     int rc = cli_parse(&cli_cmd_optout_list, argc, argv, NULL, 0, pos, 1, &npos);
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     char **keys = NULL;
@@ -386,7 +378,7 @@ static int run_lineage(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && npos != 1) rc = cli_usage_error(&cli_cmd_features_lineage, "expected VIEW");
     if (rc) return rc;
     cairn_home *home;
-    if ((rc = open_home(ctx, &home))) return rc;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
     cairn_error err;
     cairn_error_clear(&err);
     cairn_feature_object *obj = NULL;

@@ -172,3 +172,11 @@ const char *cli_thousands(int64_t v, char *out, size_t cap)
     out[o] = '\0';
     return out;
 }
+
+int cli_open_home(cli_ctx *ctx, cairn_home **home)
+{
+    cairn_error err;
+    cairn_error_clear(&err);
+    int rc = cairn_home_open(ctx->home, home, &err);
+    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
+}

@@ -158,6 +158,9 @@ int cairn_snapshot_head(cairn_home *home, const char *dataset, cairn_snapshot **
  * ambiguous prefix, listing the candidates). */
 int cairn_snapshot_resolve(cairn_home *home, const char *ref, cairn_snapshot **out,
                            cairn_error *err);
+/* The object id of the quality report the ingest that made snapshot `id` stored, or "" in
+ * qid when it stored none (compaction, retention, an ingest without rows). */
+int cairn_snapshot_quality(cairn_home *home, const char *id, char qid[65], cairn_error *err);
 /* Snapshots of a dataset, newest first, without their files (files = NULL; nfiles is the
  * count): an array of *count (cairn_free the array). Expired snapshots are left out. */
 int cairn_snapshot_list(cairn_home *home, const char *dataset, cairn_snapshot **out,

@@ -1510,17 +1510,9 @@ static int write_and_commit(cairn__job *j, cairn_table *base, cairn_table **filt
 static int64_t previous_batch_rows(cairn__job *j)
 {
     if (!j->head) return -1;
-    cairn_stmt *st;
     cairn_error e;
-    char qid[65] = "";
-    if (cairn_catalog_prepare(cairn_home_catalog(j->home),
-                              "SELECT quality FROM lake_snapshots WHERE id = ?", &st, &e))
-        return -1;
-    cairn_stmt_bind_text(st, 1, j->head->id, strlen(j->head->id));
-    if (cairn_stmt_step(st, &e) == 1 && !cairn_stmt_is_null(st, 0))
-        snprintf(qid, sizeof qid, "%s", cairn_stmt_text(st, 0, NULL));
-    cairn_stmt_finalize(st);
-    if (!qid[0]) return -1;
+    char qid[65];
+    if (cairn_snapshot_quality(j->home, j->head->id, qid, &e) || !qid[0]) return -1;
     cairn_buf text;
     cairn_buf_init(&text, 0);
     json_t *report = NULL;

@@ -386,32 +386,13 @@ static int delete_object(gc_run *g, gc_dataset *d, const char *id, const char *r
     return add_item(g, d->name, rel, (int64_t)st.st_size, reason, err);
 }
 
-/* The quality report an expired snapshot's ingest stored, or "" (qid gets it). */
-static int quality_of(gc_run *g, const char *snapshot, char qid[65], cairn_error *err)
-{
-    cairn_stmt *st;
-    qid[0] = 0;
-    int rc = cairn_catalog_prepare(cairn_home_catalog(g->home),
-                                   "SELECT quality FROM lake_snapshots WHERE id = ?", &st, err);
-    if (rc) return rc;
-    cairn_stmt_bind_text(st, 1, snapshot, strlen(snapshot));
-    rc = cairn_stmt_step(st, err);
-    if (rc == 1 && !cairn_stmt_is_null(st, 0)) {
-        size_t len;
-        const char *q = cairn_stmt_text(st, 0, &len);
-        if (len == 64) snprintf(qid, 65, "%s", q);
-    }
-    cairn_stmt_finalize(st);
-    return rc < 0 ? rc : 0;
-}
-
 static int delete_manifests(gc_run *g, gc_dataset *d, cairn_error *err)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < d->manifests.n; i++) {
         char qid[65];
         const char *id = d->manifests.items[i];
-        rc = quality_of(g, id, qid, err);
+        rc = cairn_snapshot_quality(g->home, id, qid, err);
         if (rc == 0 && qid[0]) rc = delete_object(g, d, qid, "expired snapshot (quality report)", err);
         if (rc == 0) rc = delete_object(g, d, id, "expired snapshot", err);
     }

@@ -15,6 +15,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -621,4 +622,22 @@ void cairn_snapshot_diff_free(cairn_snapshot_diff *diff)
     cairn_free(diff->added);
     cairn_free(diff->removed);
     memset(diff, 0, sizeof *diff);
+}
+
+int cairn_snapshot_quality(cairn_home *home, const char *id, char qid[65], cairn_error *err)
+{
+    cairn_stmt *st;
+    qid[0] = 0;
+    int rc = cairn_catalog_prepare(cairn_home_catalog(home),
+                                   "SELECT quality FROM lake_snapshots WHERE id = ?", &st, err);
+    if (rc) return rc;
+    cairn_stmt_bind_text(st, 1, id, strlen(id));
+    rc = cairn_stmt_step(st, err);
+    if (rc == 1 && !cairn_stmt_is_null(st, 0)) {
+        size_t len;
+        const char *q = cairn_stmt_text(st, 0, &len);
+        if (len == 64) snprintf(qid, 65, "%s", q);
+    }
+    cairn_stmt_finalize(st);
+    return rc < 0 ? rc : 0;
 }

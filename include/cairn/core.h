@@ -326,6 +326,29 @@ int cairn_cpu_count(void);
 typedef bool (*cairn_progress_fn)(void *ud, const char *stage, int64_t done, int64_t total);
 
 /* ------------------------------------------------------------------------------------------
+ * Seeded random numbers: xoshiro256** seeded through splitmix64. Same seed, same sequence, on
+ * every platform: splits, bootstrap resamples, search trials and k-means++ rely on it.
+ * ---------------------------------------------------------------------------------------- */
+
+typedef struct cairn_rng {
+    uint64_t s[4];
+} cairn_rng;
+
+void cairn_rng_seed(cairn_rng *r, uint64_t seed);
+/* A seed derived from a base seed and a stream number (trial i, fold k, bootstrap b), so that
+ * independent streams do not depend on the order they are drawn in. */
+uint64_t cairn_rng_derive(uint64_t seed, uint64_t stream);
+uint64_t cairn_rng_next(cairn_rng *r);
+/* Uniform in [0, n) without modulo bias; n > 0. */
+uint64_t cairn_rng_below(cairn_rng *r, uint64_t n);
+/* Uniform double in [0, 1) with 53 random bits. */
+double cairn_rng_uniform(cairn_rng *r);
+/* Standard normal (Box-Muller; one value per call). */
+double cairn_rng_normal(cairn_rng *r);
+/* Fisher-Yates shuffle of idx[0..n). */
+void cairn_rng_shuffle(cairn_rng *r, int64_t *idx, size_t n);
+
+/* ------------------------------------------------------------------------------------------
  * Version
  * ---------------------------------------------------------------------------------------- */
 

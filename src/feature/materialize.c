@@ -1,18 +1,18 @@
 /* src/feature/materialize.c: materialization, the feature views' latest values written to the
  * online store (cairn_materialize in include/cairn/feature.h).
  *
- * For one view and a range [start, end) the work is:
- *   1. resolve the source's snapshot and keep only the files whose event-time range (from the
- *      manifest) meets [start - longest window, end): an entity written is one with an event
- *      in [start, end), so its latest event before end is in the range, and its windows as of
- *      end need nothing older than end - window;
- *   2. read the needed columns of those files (join keys, event and created times, the
- *      features' columns) and find, per entity key with an event in [start, end), its latest
- *      event before end (ties: the latest created time, then the later row);
- *   3. windows as of end: the entities' rows in [end - longest window, end) plus one
- *      synthetic query row per entity at time `end` go through cairn_window_compute; the
- *      aggregates of the query rows cover [end - w, end), end itself excluded, the same rule
- *      as offline;
+ * For one view and a range [start, end) the work is, reading the source snapshot one file
+ * (partition) at a time and skipping the files whose event-time range (from the manifest)
+ * cannot matter:
+ *   1. the files that meet [start, end), keys and times only: per entity key with an event in
+ *      [start, end), where its latest event before end is (ties: the latest created time, then
+ *      the later file and row);
+ *   2. the files holding those latest events, all needed columns (join keys, event and
+ *      created times, the features' columns): one row per entity;
+ *   3. windows as of end: the files that meet [end - longest window, end), the entities'
+ *      rows in that range, plus one synthetic query row per entity at time `end` go through
+ *      cairn_window_compute; the aggregates of the query rows cover [end - w, end), end
+ *      itself excluded, the same rule as offline;
  *   4. calendar and passthrough features from the latest event, and one compact JSON record
  *      {"feature": value, ...} per entity (numbers as numbers, timestamps as ISO text, null
  *      as null) stamped with the latest event's time, created time = end (so that a later
@@ -21,8 +21,9 @@
  *   5. the run is recorded in feature_materializations (incremental runs start at the
  *      greatest recorded end). A run of a new view version first clears the view's values,
  *      which were computed by the old definition.
- * Memory: the rows of the selected files' needed columns for [start - window, end), not the
- * whole dataset.
+ * Memory is bounded by the output and the longest window, not by the range or the dataset:
+ * one file's columns at a time, the entity set, one latest row per entity, and the rows of
+ * the last `longest window` of time for the windows.
  *
  * Entity key bytes (shared with serve_read.c): the join keys' canonical text
  * (cairn_value_format) joined by '\x1f'.
@@ -105,8 +106,9 @@ int cairn__entity_key_append(cairn_buf *out, const cairn_value *parts, size_t n)
 typedef struct entity {
     size_t off, len;     /* key text in the set's buffer */
     uint64_t hash;
-    int64_t row;         /* the latest event's row */
+    int64_t file, row;   /* the latest event: file in the snapshot, row in the file */
     int64_t t, c;        /* its event and created times */
+    int64_t lrow;        /* its row in the job's table of latest rows */
 } entity;
 
 typedef struct entity_set {
@@ -185,11 +187,11 @@ typedef struct job {
     cairn__view *view;
     int64_t start, end;          /* start INT64_MIN = from the beginning */
     cairn_snapshot *snap;
-    cairn_table *t;              /* the needed columns of the selected rows */
+    cairn_table *t;              /* the needed columns of the entities' latest rows */
     int *keycol;                 /* the join keys' indices in t */
     int tcol, ccol;              /* event, created time (-1 none) */
     entity_set set;
-    cairn_table *w;              /* window results; the entities' rows start at wbase */
+    cairn_table *w;              /* window results; entity e's is row wbase + lrow */
     int64_t wbase;
     int64_t entities, written, skipped;
 } job;
@@ -217,44 +219,48 @@ static bool add_name(const char **names, size_t *n, const char *name)
     return true;
 }
 
-/* Reads the needed columns of the files that meet [lo, end). */
-static int read_rows(job *j, int64_t lo, cairn_error *err)
+/* The needed column names: join keys, event and created time, the features' columns. */
+static int needed_names(const job *j, const char ***out, size_t *n)
 {
     const cairn_view_def *d = &j->view->def;
-    size_t cap = j->view->nkeys + 2 + d->nfeatures, n = 0;
-    const char **names = cairn_calloc(cap, sizeof *names);
-    cairn_lake_file *files = cairn_calloc(j->snap->nfiles ? j->snap->nfiles : 1, sizeof *files);
-    if (!names || !files) {
-        cairn_free(names);
-        cairn_free(files);
-        return oom(err);
-    }
-    for (size_t i = 0; i < j->view->nkeys; i++) add_name(names, &n, j->view->join_keys[i]);
-    add_name(names, &n, d->event_time);
-    add_name(names, &n, d->created_time);
+    const char **names = cairn_calloc(j->view->nkeys + 2 + d->nfeatures, sizeof *names);
+    if (!names) return CAIRN_ENOMEM;
+    *n = 0;
+    for (size_t i = 0; i < j->view->nkeys; i++) add_name(names, n, j->view->join_keys[i]);
+    add_name(names, n, d->event_time);
+    add_name(names, n, d->created_time);
     for (size_t i = 0; i < d->nfeatures; i++)
         if (d->features[i].kind != CAIRN_FEAT_WINDOW || d->features[i].column)
-            add_name(names, &n, feature_column(&d->features[i]));
-    size_t nf = 0;
-    for (size_t i = 0; i < j->snap->nfiles; i++) {
-        const cairn_lake_file *f = &j->snap->files[i];
-        if (f->has_event_time && (f->min_event_us >= j->end || f->max_event_us < lo)) continue;
-        files[nf++] = *f;
-    }
+            add_name(names, n, feature_column(&d->features[i]));
+    *out = names;
+    return 0;
+}
+
+/* Whether file f can hold events in [lo, hi). */
+static bool file_meets(const cairn_lake_file *f, int64_t lo, int64_t hi)
+{
+    return !f->has_event_time || (f->min_event_us < hi && f->max_event_us >= lo);
+}
+
+/* The given columns of one snapshot file. */
+static int read_file(job *j, size_t file, const char *const *names, size_t n, cairn_table **out,
+                     cairn_error *err)
+{
     cairn_snapshot sub = *j->snap;
-    sub.files = files;
-    sub.nfiles = nf;
-    int rc = cairn_lake_read(j->home, &sub, names, n, false, &j->t, err);
-    cairn_free(files);
-    cairn_free(names);
-    if (rc) return rc;
-    j->keycol = cairn_calloc(j->view->nkeys, sizeof *j->keycol);
-    if (!j->keycol) return oom(err);
-    for (size_t i = 0; i < j->view->nkeys; i++)
-        j->keycol[i] = (int)cairn_table_find(j->t, j->view->join_keys[i]);
-    j->tcol = (int)cairn_table_find(j->t, d->event_time);
-    j->ccol = d->created_time ? (int)cairn_table_find(j->t, d->created_time) : -1;
-    const cairn_column *tc = cairn_table_column(j->t, (size_t)j->tcol);
+    sub.files = &j->snap->files[file];
+    sub.nfiles = 1;
+    return cairn_lake_read(j->home, &sub, names, n, false, out, err);
+}
+
+/* Column indices of the keys and times in table t (read with needed_names, or a prefix). */
+static int find_columns(job *j, const cairn_table *t, cairn_error *err)
+{
+    const cairn_view_def *d = &j->view->def;
+    if (!j->keycol && !(j->keycol = cairn_calloc(j->view->nkeys, sizeof *j->keycol))) return oom(err);
+    for (size_t i = 0; i < j->view->nkeys; i++) j->keycol[i] = (int)cairn_table_find(t, j->view->join_keys[i]);
+    j->tcol = (int)cairn_table_find(t, d->event_time);
+    j->ccol = d->created_time ? (int)cairn_table_find(t, d->created_time) : -1;
+    const cairn_column *tc = cairn_table_column(t, (size_t)j->tcol);
     if (tc->type == CAIRN_TYPE_STRING || tc->type == CAIRN_TYPE_BOOL || tc->type == CAIRN_TYPE_FLOAT32 ||
         tc->type == CAIRN_TYPE_FLOAT64)
         return cairn_error_set(err, CAIRN_ETYPE, "event time column '%s' is a %s, not a timestamp or date",
@@ -262,9 +268,9 @@ static int read_rows(job *j, int64_t lo, cairn_error *err)
     return 0;
 }
 
-/* The key text of row i into out; false when a key part is null (such rows are skipped: a
- * null key can never be looked up). */
-static bool row_key(const job *j, int64_t i, cairn_buf *out, int *rc)
+/* The key text of row i of t into out; false when a key part is null (such rows are skipped:
+ * a null key can never be looked up). */
+static bool row_key(const job *j, const cairn_table *t, int64_t i, cairn_buf *out, int *rc)
 {
     cairn_value parts[16];
     size_t n = j->view->nkeys;
@@ -275,98 +281,174 @@ static bool row_key(const job *j, int64_t i, cairn_buf *out, int *rc)
         return false;
     }
     for (size_t k = 0; k < n; k++) {
-        cairn_column_get(cairn_table_column(j->t, (size_t)j->keycol[k]), i, &parts[k]);
+        cairn_column_get(cairn_table_column(t, (size_t)j->keycol[k]), i, &parts[k]);
         if (parts[k].is_null) return false;
     }
     *rc = cairn__entity_key_append(out, parts, n);
     return *rc == 0;
 }
 
-/* Entities with an event in [start, end) and their latest event. */
+/* Pass 1, file by file, reading only the keys and times: the entities with an event in
+ * [start, end) and where their latest event is (ties: the latest created time, then the
+ * later file and row). */
 static int find_entities(job *j, cairn_error *err)
 {
-    const cairn_column *tc = cairn_table_column(j->t, (size_t)j->tcol);
-    const cairn_column *cc = j->ccol >= 0 ? cairn_table_column(j->t, (size_t)j->ccol) : NULL;
+    const cairn_view_def *d = &j->view->def;
+    const char *names[18];
+    size_t n = 0;
+    if (j->view->nkeys > 16) return cairn_error_set(err, CAIRN_ELIMIT, "more than 16 join keys");
+    for (size_t i = 0; i < j->view->nkeys; i++) add_name(names, &n, j->view->join_keys[i]);
+    add_name(names, &n, d->event_time);
+    add_name(names, &n, d->created_time);
     cairn_buf key;
     cairn_buf_init(&key, 0);
     int rc = 0;
-    for (int64_t i = 0; i < cairn_table_num_rows(j->t) && rc == 0; i++) {
-        if (!cairn_column_is_valid(tc, i)) continue;
-        int64_t t = time_at(tc, i);
-        if (t < j->start || t >= j->end) continue;
-        if (!row_key(j, i, &key, &rc)) continue;
-        int64_t idx;
-        if ((rc = set_find(&j->set, key.data, key.len, true, &idx))) break;
-        int64_t c = cc && cairn_column_is_valid(cc, i) ? time_at(cc, i) : INT64_MIN;
-        entity *e = &j->set.items[idx];
-        if (e->row < 0 || t > e->t || (t == e->t && c >= e->c)) {
-            e->row = i;
-            e->t = t;
-            e->c = c;
+    for (size_t f = 0; rc == 0 && f < j->snap->nfiles; f++) {
+        if (!file_meets(&j->snap->files[f], j->start, j->end)) continue;
+        cairn_table *t = NULL;
+        if ((rc = read_file(j, f, names, n, &t, err)) || (rc = find_columns(j, t, err))) {
+            cairn_table_free(t);
+            break;
         }
+        const cairn_column *tc = cairn_table_column(t, (size_t)j->tcol);
+        const cairn_column *cc = j->ccol >= 0 ? cairn_table_column(t, (size_t)j->ccol) : NULL;
+        for (int64_t i = 0; i < cairn_table_num_rows(t) && rc == 0; i++) {
+            if (!cairn_column_is_valid(tc, i)) continue;
+            int64_t tv = time_at(tc, i);
+            if (tv < j->start || tv >= j->end) continue;
+            if (!row_key(j, t, i, &key, &rc)) continue;
+            int64_t idx;
+            if ((rc = set_find(&j->set, key.data, key.len, true, &idx))) break;
+            int64_t c = cc && cairn_column_is_valid(cc, i) ? time_at(cc, i) : INT64_MIN;
+            entity *e = &j->set.items[idx];
+            if (e->row < 0 || tv > e->t || (tv == e->t && c >= e->c)) {
+                e->file = (int64_t)f;
+                e->row = i;
+                e->t = tv;
+                e->c = c;
+            }
+        }
+        cairn_table_free(t);
+        if (rc) rc = oom(err); /* set_find and row_key fail only for memory */
     }
     cairn_buf_release(&key);
-    if (rc == CAIRN_ELIMIT) return cairn_error_set(err, CAIRN_ELIMIT, "more than 16 join keys");
-    return rc ? oom(err) : 0;
+    return rc;
 }
 
-/* Windows as of end for every entity: its rows in [end - longest window, end) and one query
- * row at `end` (the entity's latest row with its time replaced) through
- * cairn_window_compute. */
-static int compute_windows(job *j, int64_t maxw, cairn_error *err)
+/* Pass 2: the entities' latest rows, all needed columns, into j->t, reading only the files
+ * that hold one (entity e's row is items[e].lrow). */
+static int read_latest(job *j, const char *const *names, size_t n, cairn_error *err)
+{
+    size_t nfiles = j->snap->nfiles;
+    size_t *start = cairn_calloc(nfiles + 1, sizeof *start);
+    int64_t *order = cairn_malloc((j->set.n ? j->set.n : 1) * sizeof *order);
+    int64_t *rows = cairn_malloc((j->set.n ? j->set.n : 1) * sizeof *rows);
+    int rc = start && order && rows ? 0 : oom(err);
+    /* entities grouped by file (counting sort) */
+    for (size_t e = 0; rc == 0 && e < j->set.n; e++) start[j->set.items[e].file + 1]++;
+    for (size_t f = 0; rc == 0 && f < nfiles; f++) start[f + 1] += start[f];
+    for (size_t e = 0; rc == 0 && e < j->set.n; e++) order[start[j->set.items[e].file]++] = (int64_t)e;
+    for (size_t f = nfiles; rc == 0 && f > 0; f--) start[f] = start[f - 1];
+    if (rc == 0) start[0] = 0;
+    for (size_t f = 0; rc == 0 && f < nfiles; f++) {
+        if (start[f] == start[f + 1]) continue;
+        cairn_table *t = NULL, *part = NULL;
+        size_t m = start[f + 1] - start[f];
+        for (size_t k = 0; k < m; k++) {
+            entity *e = &j->set.items[order[start[f] + k]];
+            rows[k] = e->row;
+            e->lrow = (j->t ? cairn_table_num_rows(j->t) : 0) + (int64_t)k;
+        }
+        rc = read_file(j, f, names, n, &t, err);
+        if (rc == 0 && cairn_table_take(t, rows, (int64_t)m, &part)) rc = oom(err);
+        if (rc == 0 && !j->t) {
+            j->t = part;
+            part = NULL;
+        } else if (rc == 0) {
+            rc = cairn_table_append(j->t, part, err);
+        }
+        cairn_table_free(part);
+        cairn_table_free(t);
+    }
+    if (rc == 0 && j->t) rc = find_columns(j, j->t, err);
+    cairn_free(start);
+    cairn_free(order);
+    cairn_free(rows);
+    return rc;
+}
+
+/* Pass 3, windows as of end for every entity: the entities' rows in [end - longest window,
+ * end), file by file, then one query row per entity at `end` (its latest row with the time
+ * replaced), through cairn_window_compute. */
+static int compute_windows(job *j, const char *const *names, size_t n, int64_t maxw, cairn_error *err)
 {
     const cairn_view_def *d = &j->view->def;
     size_t nspecs = 0;
     for (size_t i = 0; i < d->nfeatures; i++) nspecs += d->features[i].kind == CAIRN_FEAT_WINDOW;
     if (!nspecs || !j->set.n) return 0;
-    const cairn_column *tc = cairn_table_column(j->t, (size_t)j->tcol);
-    int64_t rows = cairn_table_num_rows(j->t), nidx = 0;
-    int64_t *idx = cairn_malloc(((size_t)rows + j->set.n) * sizeof *idx);
+    int64_t lo = j->end - maxw;
     cairn_window_spec *specs = cairn_calloc(nspecs, sizeof *specs);
-    char(*names)[32] = cairn_calloc(nspecs, sizeof *names);
+    char(*wnames)[32] = cairn_calloc(nspecs, sizeof *wnames);
     cairn_buf key;
     cairn_buf_init(&key, 0);
     cairn_table *src = NULL;
     cairn_column *tcol = NULL;
-    int rc = (!idx || !specs || !names) ? CAIRN_ENOMEM : 0;
-    int64_t lo = j->end - maxw;
-    for (int64_t i = 0; i < rows && rc == 0; i++) {
-        if (!cairn_column_is_valid(tc, i)) continue;
-        int64_t t = time_at(tc, i), e;
-        if (t < lo || t >= j->end || !row_key(j, i, &key, &rc)) continue;
-        if ((rc = set_find(&j->set, key.data, key.len, false, &e)) == 0 && e >= 0) idx[nidx++] = i;
+    int rc = (!specs || !wnames) ? oom(err) : 0;
+    if (rc == 0 && cairn_column_create(T_COLUMN, CAIRN_TYPE_TIMESTAMP, true, &tcol)) rc = oom(err);
+    for (size_t f = 0; rc == 0 && f < j->snap->nfiles; f++) {
+        if (!file_meets(&j->snap->files[f], lo, j->end)) continue;
+        cairn_table *t = NULL, *part = NULL;
+        int64_t *idx = NULL, nidx = 0;
+        rc = read_file(j, f, names, n, &t, err);
+        if (rc == 0) rc = find_columns(j, t, err);
+        if (rc == 0 && !(idx = cairn_malloc(((size_t)cairn_table_num_rows(t) + 1) * sizeof *idx))) rc = oom(err);
+        const cairn_column *tc = rc == 0 ? cairn_table_column(t, (size_t)j->tcol) : NULL;
+        for (int64_t i = 0; rc == 0 && i < cairn_table_num_rows(t); i++) {
+            if (!cairn_column_is_valid(tc, i)) continue;
+            int64_t tv = time_at(tc, i), e;
+            if (tv < lo || tv >= j->end || !row_key(j, t, i, &key, &rc)) continue;
+            if ((rc = set_find(&j->set, key.data, key.len, false, &e)) == 0 && e >= 0) {
+                idx[nidx++] = i;
+                rc = cairn_column_append_int64(tcol, tv);
+            }
+        }
+        if (rc == CAIRN_ENOMEM || rc == CAIRN_ELIMIT) rc = oom(err);
+        if (rc == 0 && cairn_table_take(t, idx, nidx, &part)) rc = oom(err);
+        if (rc == 0 && !src) {
+            src = part;
+            part = NULL;
+        } else if (rc == 0) {
+            rc = cairn_table_append(src, part, err);
+        }
+        cairn_table_free(part);
+        cairn_table_free(t);
+        cairn_free(idx);
     }
-    j->wbase = nidx;
-    for (size_t e = 0; rc == 0 && e < j->set.n; e++) idx[nidx++] = j->set.items[e].row;
-    if (rc == 0) rc = cairn_table_take(j->t, idx, nidx, &src);
-    if (rc == 0) rc = cairn_column_create(T_COLUMN, CAIRN_TYPE_TIMESTAMP, true, &tcol);
-    for (int64_t i = 0; rc == 0 && i < nidx; i++) {
-        if (i >= j->wbase) rc = cairn_column_append_int64(tcol, j->end);
-        else if (cairn_column_is_valid(tc, idx[i])) rc = cairn_column_append_int64(tcol, time_at(tc, idx[i]));
-        else rc = cairn_column_append_null(tcol);
-    }
-    cairn_buf_release(&key);
+    j->wbase = src ? cairn_table_num_rows(src) : 0;
+    if (rc == 0 && !src) rc = cairn_table_copy(j->t, &src) ? oom(err) : 0;
+    else if (rc == 0) rc = cairn_table_append(src, j->t, err);
+    for (int64_t i = 0; rc == 0 && i < cairn_table_num_rows(j->t); i++)
+        if (cairn_column_append_int64(tcol, j->end)) rc = oom(err);
     if (rc == 0) {
         rc = cairn_table_adopt_column(src, tcol, err);
         tcol = NULL;
-    } else {
-        oom(err);
     }
     for (size_t i = 0, s = 0; rc == 0 && i < d->nfeatures; i++) {
-        const cairn_feature_def *f = &d->features[i];
-        if (f->kind != CAIRN_FEAT_WINDOW) continue;
-        snprintf(names[s], sizeof names[s], "__cairn_mat_w%zu", i);
-        specs[s] = (cairn_window_spec){names[s], f->agg, f->column, f->window_us};
+        const cairn_feature_def *fd = &d->features[i];
+        if (fd->kind != CAIRN_FEAT_WINDOW) continue;
+        snprintf(wnames[s], sizeof wnames[s], "__cairn_mat_w%zu", i);
+        specs[s] = (cairn_window_spec){wnames[s], fd->agg, fd->column, fd->window_us};
         s++;
     }
     if (rc == 0)
         rc = cairn_window_compute(src, j->view->join_keys, j->view->nkeys, T_COLUMN, specs, nspecs,
                                   &j->w, err);
+    cairn_buf_release(&key);
     cairn_column_free(tcol);
     cairn_table_free(src);
-    cairn_free(idx);
     cairn_free(specs);
-    cairn_free(names);
+    cairn_free(wnames);
+    if (rc == 0) rc = find_columns(j, j->t, err);
     return rc;
 }
 
@@ -374,7 +456,7 @@ static int compute_windows(job *j, int64_t maxw, cairn_error *err)
 static int encode_entity(const job *j, size_t e, cairn_buf *out)
 {
     const cairn_view_def *d = &j->view->def;
-    int64_t row = j->set.items[e].row;
+    int64_t row = j->set.items[e].lrow;
     int rc = cairn_buf_putc(out, '{');
     for (size_t i = 0; rc == 0 && i < d->nfeatures; i++) {
         const cairn_feature_def *f = &d->features[i];
@@ -386,7 +468,7 @@ static int encode_entity(const job *j, size_t e, cairn_buf *out)
         if (f->kind == CAIRN_FEAT_WINDOW) {
             char name[32];
             snprintf(name, sizeof name, "__cairn_mat_w%zu", i);
-            cairn_column_get(cairn_table_column_by_name(j->w, name), j->wbase + (int64_t)e, &v);
+            cairn_column_get(cairn_table_column_by_name(j->w, name), j->wbase + row, &v);
         } else {
             const cairn_column *c = cairn_table_column_by_name(j->t, feature_column(f));
             cairn_column_get(c, row, &v);
@@ -507,7 +589,7 @@ static int written_column(const job *j, size_t i, cairn_column **out)
     bool calendar = f->kind == CAIRN_FEAT_CALENDAR;
     int rc = cairn_column_create(f->name, calendar ? CAIRN_TYPE_INT64 : src->type, true, out);
     for (size_t e = 0; rc == 0 && e < j->set.n; e++) {
-        int64_t row = f->kind == CAIRN_FEAT_WINDOW ? j->wbase + (int64_t)e : j->set.items[e].row;
+        int64_t row = j->set.items[e].lrow + (f->kind == CAIRN_FEAT_WINDOW ? j->wbase : 0);
         cairn_value v;
         cairn_column_get(src, row, &v);
         if (calendar && !v.is_null) {
@@ -601,10 +683,13 @@ static int materialize_view(cairn_home *home, cairn_online *store, const char *n
         rc = cairn_online_clear(store, name, err); /* values of the old definition */
     if (rc == 0) rc = cairn_snapshot_resolve(home, j.view->dataset, &j.snap, err);
     int64_t maxw = j.view ? max_window(j.view) : 0;
-    int64_t lo = j.start < INT64_MIN + maxw ? INT64_MIN : j.start - maxw;
-    if (rc == 0 && j.start < end) rc = read_rows(&j, lo, err);
-    if (rc == 0 && j.t) rc = find_entities(&j, err);
-    if (rc == 0 && j.t) rc = compute_windows(&j, maxw, err);
+    const char **names = NULL;
+    size_t nnames = 0;
+    if (rc == 0 && needed_names(&j, &names, &nnames)) rc = oom(err);
+    if (rc == 0 && j.start < end) rc = find_entities(&j, err);
+    if (rc == 0 && j.set.n) rc = read_latest(&j, names, nnames, err);
+    if (rc == 0 && j.set.n) rc = compute_windows(&j, names, nnames, maxw, err);
+    cairn_free(names);
     j.entities = (int64_t)j.set.n;
     if (rc == 0 && j.set.n) rc = write_entities(&j, err);
     if (rc == 0) rc = record_run(&j, err);

@@ -27,6 +27,11 @@ extern const cli_command cli_cmd_dataset_build, cli_cmd_dataset_list, cli_cmd_da
 extern const cli_command cli_cmd_materialize, cli_cmd_features_get;
 /* server commands (cmd_serve.c): declarations */
 extern const cli_command cli_cmd_serve;
+/* run tracking commands (cmd_runs.c): declarations */
+extern const cli_command cli_cmd_runs_list, cli_cmd_runs_show, cli_cmd_runs_compare, cli_cmd_runs_history,
+    cli_cmd_runs_experiments, cli_cmd_runs_reap;
+/* training (cmd_train.c): declarations */
+extern const cli_command cli_cmd_train;
 
 const cli_command *const cli_commands[] = {
     &cli_cmd_init,
@@ -76,6 +81,15 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_features_get,
     /* server commands (cmd_serve.c) */
     &cli_cmd_serve,
+    /* run tracking commands (cmd_runs.c) */
+    &cli_cmd_runs_list,
+    &cli_cmd_runs_show,
+    &cli_cmd_runs_compare,
+    &cli_cmd_runs_history,
+    &cli_cmd_runs_experiments,
+    &cli_cmd_runs_reap,
+    /* training (cmd_train.c) */
+    &cli_cmd_train,
     NULL,
 };
 

@@ -110,8 +110,20 @@ static int take_globals(cli_ctx *ctx, int *argc, char **argv)
     return CLI_OK;
 }
 
+/* XGBoost's OpenMP threads spin while they wait unless OMP_WAIT_POLICY is passive; on a
+ * machine with other work on its cores a fit then takes a hundred times longer. libgomp reads
+ * the variable when it loads, before main, so it is set here and the process re-executes
+ * itself once (failing that, it goes on as it is). CAIRN_OMP_SPIN=1 keeps spinning. */
+static void passive_openmp(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("CAIRN_OMP_SPIN")) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1)) return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv)
 {
+    passive_openmp(argv);
     cli_ctx ctx = {0};
     ctx.started_ns = cairn_monotonic_ns();
     ctx.tty = isatty(STDERR_FILENO);

@@ -22,5 +22,11 @@
 #include "ingest.h"
 #include "feature.h"
 #include "serve.h"
+#include "metrics.h"
+#include "split.h"
+#include "search.h"
+#include "learn.h"
+#include "runs.h"
+#include "train.h"
 
 #endif /* CAIRN_H */

@@ -37,6 +37,12 @@ int cairn_json_get_string(const json_t *obj, const char *key, const char **out,
  * needs 32 bytes. Returns the length. */
 size_t cairn_format_double(double v, char *out, size_t cap);
 
+/* A YAML node (include/cairn/yaml.h) as JSON: mappings as objects, sequences as arrays;
+ * unquoted scalars by YAML 1.2's core schema (null, true/false, integers, reals; .inf and
+ * .nan, which JSON cannot hold, as null), everything else as strings. *out is a new reference; CAIRN_ENOMEM only. */
+struct cairn_yaml_node;
+int cairn_yaml_to_json(const struct cairn_yaml_node *node, json_t **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -174,6 +174,53 @@ static const char *const feature_stats_sql[] = {
 };
 
 /* ------------------------------------------------------------------------------------------
+ * 7 runs: experiment tracking (src/train/runs.c, include/cairn/runs.h)
+ * ---------------------------------------------------------------------------------------- */
+
+static const char *const runs_sql[] = {
+    "CREATE TABLE run_experiments (id BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+    "created_us BIGINT NOT NULL)",
+    "CREATE TABLE run_experiment_tags (experiment_id BIGINT NOT NULL, key TEXT NOT NULL, "
+    "value TEXT NOT NULL, PRIMARY KEY (experiment_id, key))",
+    /* num is the run's row number (assigned like every id here) and the key of everything a
+     * run holds: 1 to 4 bytes where the 32-digit id would take 33, in every row and index of
+     * the child tables. Times are microseconds (BIGINT), not ISO text: runs are ordered and
+     * their durations computed by them. status: RUNNING, FINISHED, FAILED, KILLED. */
+    "CREATE TABLE runs (num BIGINT NOT NULL PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+    "experiment_id BIGINT NOT NULL, parent_id TEXT, name TEXT, status TEXT NOT NULL, "
+    "start_us BIGINT NOT NULL, end_us BIGINT, user_name TEXT NOT NULL, source TEXT)",
+    "CREATE INDEX runs_experiment ON runs (experiment_id, start_us, num)",
+    "CREATE INDEX runs_parent ON runs (parent_id, start_us)",
+    "CREATE TABLE run_params (run_num BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+    "PRIMARY KEY (run_num, key))",
+    "CREATE TABLE run_tags (run_num BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+    "PRIMARY KEY (run_num, key))",
+    /* One summary per (run, metric): the latest point by (step, timestamp) (latest NULL when
+     * its value is NaN: SQLite stores NaN as NULL anyway), min and max over the non-NaN
+     * values (NULL when none), the count of points. experiment_id is copied from the run so
+     * that one index orders an experiment's runs by a metric. */
+    "CREATE TABLE run_metrics (run_num BIGINT NOT NULL, key TEXT NOT NULL, "
+    "experiment_id BIGINT NOT NULL, latest DOUBLE PRECISION, step BIGINT NOT NULL, "
+    "timestamp_ms BIGINT NOT NULL, min_value DOUBLE PRECISION, max_value DOUBLE PRECISION, "
+    "count BIGINT NOT NULL, PRIMARY KEY (run_num, key))",
+    "CREATE INDEX run_metrics_order ON run_metrics (experiment_id, key, latest, run_num)",
+    /* The series, in chunks of up to 1,024 points in the order logged (seq 0, 1, ...; every
+     * chunk but the last is full), encoded by src/train/runs.c. data is the one binary
+     * column of the catalog, an exception to the rule above: a chunk changes on every
+     * append until it is full, so it cannot be an immutable object, and hex or base64 text
+     * would add a third to a half. BYTEA is PostgreSQL's binary type; SQLite gives the name
+     * NUMERIC affinity, which stores a bound blob unchanged. */
+    "CREATE TABLE run_metric_chunks (run_num BIGINT NOT NULL, key TEXT NOT NULL, "
+    "seq BIGINT NOT NULL, points BIGINT NOT NULL, data BYTEA NOT NULL, "
+    "PRIMARY KEY (run_num, key, seq))",
+    /* Artifacts: object is the SHA-256 of the bytes in objects/. */
+    "CREATE TABLE run_artifacts (run_num BIGINT NOT NULL, path TEXT NOT NULL, "
+    "object TEXT NOT NULL, bytes BIGINT NOT NULL, logged_us BIGINT NOT NULL, "
+    "PRIMARY KEY (run_num, path))",
+    NULL,
+};
+
+/* ------------------------------------------------------------------------------------------
  * The list
  * ---------------------------------------------------------------------------------------- */
 
@@ -184,6 +231,7 @@ static const cairn__migration migrations[] = {
     {4, "features", features_sql, NULL},
     {5, "feature_data", feature_data_sql, NULL},
     {6, "feature_stats", feature_stats_sql, NULL},
+    {7, "runs", runs_sql, NULL},
 };
 
 const cairn__migration *cairn__catalog_migrations(size_t *count)

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "cairn/json.h"
 #include "cairn/yaml.h"
 
 struct cairn_yaml_doc {
@@ -300,4 +301,57 @@ int cairn_yaml_bool(const cairn_yaml_doc *doc, const cairn_yaml_node *node, cons
         if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) return *out = false, 0;
     }
     return type_error(doc, node, what, "true or false", err);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * As JSON (cairn_yaml_to_json in include/cairn/json.h)
+ * ---------------------------------------------------------------------------------------- */
+
+static json_t *scalar_json(const cairn_yaml_node *n)
+{
+    if (cairn_yaml_is_null(n)) return json_null();
+    if (!n->quoted) {
+        const char *s = n->scalar;
+        bool b;
+        int64_t i;
+        double d;
+        if (cairn_yaml_bool(NULL, n, "", &b, NULL) == 0) return json_boolean(b);
+        if (cairn_yaml_int(NULL, n, "", &i, NULL) == 0) return json_integer(i);
+        if (cairn_yaml_double(NULL, n, "", &d, NULL) == 0) return isfinite(d) ? json_real(d) : json_null();
+        (void)s;
+    }
+    return json_stringn(n->scalar, n->scalar_len);
+}
+
+int cairn_yaml_to_json(const cairn_yaml_node *node, json_t **out)
+{
+    json_t *v = NULL;
+    *out = NULL;
+    if (!node) return (*out = json_null()) ? 0 : CAIRN_ENOMEM;
+    switch (node->kind) {
+    case CAIRN_YAML_SCALAR: v = scalar_json(node); break;
+    case CAIRN_YAML_SEQUENCE:
+        v = json_array();
+        for (size_t i = 0; v && i < node->count; i++) {
+            json_t *it;
+            if (cairn_yaml_to_json(node->items[i], &it) || json_array_append_new(v, it)) {
+                json_decref(v);
+                return CAIRN_ENOMEM;
+            }
+        }
+        break;
+    case CAIRN_YAML_MAPPING:
+        v = json_object();
+        for (size_t i = 0; v && i < node->count; i++) {
+            json_t *it;
+            if (cairn_yaml_to_json(node->items[i], &it) || json_object_set_new(v, node->keys[i]->scalar, it)) {
+                json_decref(v);
+                return CAIRN_ENOMEM;
+            }
+        }
+        break;
+    }
+    if (!v) return CAIRN_ENOMEM;
+    *out = v;
+    return 0;
 }

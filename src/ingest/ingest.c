@@ -699,14 +699,16 @@ static int read_text(cairn__job *j, const char *data, size_t len, const char *fo
     return rc;
 }
 
-static int read_parquet(cairn__job *j, const char *path, cairn__input *in, cairn_error *err)
+/* Typed formats (Parquet, ARFF): the format's reader gives the columns, conformed to the
+ * schema. An ARFF row that does not parse fails the input (file:line:column), since dead
+ * letters replay only as CSV or JSON Lines. */
+static int read_typed(cairn__job *j, const char *path, const cairn_format *fmt, cairn__input *in,
+                      cairn_error *err)
 {
     cairn_table *t = NULL;
     bad_rows b = {j, path, "json", NULL, NULL, NULL, 0, NULL, 0, 0, 0};
-    cairn_parquet_options po;
-    cairn_parquet_options_init(&po);
     size_t dl_before = j->ndl;
-    int rc = cairn_parquet_read_file(path, &po, &t, err);
+    int rc = fmt->read_file(path, NULL, &t, err);
     int64_t parsed = t ? cairn_table_num_rows(t) : 0, accepted = 0;
     if (rc == 0) rc = cairn__conform(j, &t, path, err);
     if (rc == 0) rc = accept_table(j, &t, &b, NULL, 0, &accepted, err);
@@ -738,12 +740,13 @@ int cairn__job_read_file(cairn__job *j, const char *path, cairn_error *err)
     if (!fmt)
         return cairn_error_set(err, CAIRN_EINVAL,
                                "%s: unknown file type (expected .csv, .tsv, .jsonl, .ndjson, "
-                               ".parquet)",
+                               ".parquet, .arff)",
                                path);
     cairn__input *in = NULL;
     if ((rc = add_input(j, sha, path, &in, err))) return rc;
     cairn_crashpoint("ingest: input hashed");
-    if (!strcmp(fmt->name, "parquet")) return read_parquet(j, path, in, err);
+    if (strcmp(fmt->name, "csv") && strcmp(fmt->name, "jsonl"))
+        return read_typed(j, path, fmt, in, err);
     cairn_mapped map;
     if ((rc = cairn_file_map(path, &map, err))) return rc;
     rc = read_text(j, map.data, map.len, fmt->name, path, NULL, in, err);

@@ -13,10 +13,12 @@
 
 #include "cairn/parquet.h"
 #include "cairn/table.h"
+#include "table/table_internal.h"
 
 static const char *const csv_extensions[] = {".csv", ".tsv", NULL};
 static const char *const jsonl_extensions[] = {".jsonl", ".ndjson", NULL};
 static const char *const parquet_extensions[] = {".parquet", ".pq", NULL};
+static const char *const arff_extensions[] = {".arff", NULL};
 
 static const cairn_format csv_format = {
     .name = "csv",
@@ -123,7 +125,15 @@ static const cairn_format parquet_format = {
     .write_file = cairn_parquet_write_file,
 };
 
-static const cairn_format *const formats[] = {&csv_format, &jsonl_format, &parquet_format, NULL};
+static const cairn_format arff_format = {
+    .name = "arff",
+    .extensions = arff_extensions,
+    .read_file = cairn__arff_read_file,
+    .write_file = cairn__arff_write_file,
+};
+
+static const cairn_format *const formats[] = {&csv_format, &jsonl_format, &parquet_format,
+                                              &arff_format, NULL};
 
 const cairn_format *const *cairn_formats(void)
 {

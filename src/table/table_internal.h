@@ -62,4 +62,14 @@ bool cairn__key_usable(const cairn_column *const *cols, size_t n, int64_t row);
 uint64_t cairn__key_hash(const cairn_column *const *cols, size_t n, int64_t row);
 bool cairn__key_part_equal(const cairn_column *a, int64_t ra, const cairn_column *b, int64_t rb);
 
+/* Weka's ARFF (arff.c, whose file comment states the rules): the `arff` entry of format.c. */
+int cairn__arff_read(const char *data, size_t len, const char *name, const cairn_read_options *opts,
+                     cairn_table **out, cairn_error *err);
+int cairn__arff_read_file(const char *path, const cairn_read_options *opts, cairn_table **out,
+                          cairn_error *err);
+int cairn__arff_write_file(const cairn_table *table, const char *path,
+                           const cairn_write_options *opts, cairn_error *err);
+int cairn__arff_write(const cairn_table *table, const char *relation, cairn_buf *out,
+                      cairn_error *err);
+
 #endif /* CAIRN_TABLE_INTERNAL_H */

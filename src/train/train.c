@@ -322,11 +322,12 @@ static void fit_state_release(fit_state *fs)
     cairn_free(fs->batch);
 }
 
-/* Predictions of a model on every non-empty part. */
+/* Predictions of a model on every non-empty part but the training one (nothing reads those,
+ * and predicting 100k rows through every tree costs a sixth of a fit). */
 static int predict_all(job *j, candidate *c)
 {
     for (int p = 0; p < CAIRN_PART_COUNT; p++) {
-        if (!j->t.nrows[p]) continue;
+        if (!j->t.nrows[p] || p == CAIRN_PART_TRAIN) continue;
         double *out = NULL;
         int64_t cols = 0;
         int rc = cairn_model_predict(c->model, &j->t.x[p], CAIRN_PREDICT_VALUE, &out, &cols, j->t.err);
@@ -676,9 +677,21 @@ static void boot_opts(const job *j, cairn_bootstrap_options *o)
     o->method = CAIRN_CI_PERCENTILE;
 }
 
+/* A real, or null where it is not a number (JSON has no NaN; jansson refuses it). */
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
 static json_t *ci_json(const cairn_bootstrap_result *r)
 {
-    return json_pack("{s:f,s:f,s:f}", "value", r->estimate, "low", r->ci_low, "high", r->ci_high);
+    json_t *o = json_object();
+    if (o) {
+        json_object_set_new(o, "value", real_or_null(r->estimate));
+        json_object_set_new(o, "low", real_or_null(r->ci_low));
+        json_object_set_new(o, "high", real_or_null(r->ci_high));
+    }
+    return o;
 }
 
 /* The probabilities a candidate's decisions use on the test part: calibrated when there is a
@@ -720,13 +733,13 @@ static int calibrate_and_threshold(job *j, candidate *c, json_t *entry)
                                          CAIRN_BINS_UNIFORM, pt, pp, cnt, &ne, t->err);
             json_t *arr = json_array();
             for (size_t b = 0; rc == 0 && b < ne; b++)
-                json_array_append_new(arr, json_pack("{s:f,s:f,s:f}", "predicted", pp[b], "observed", pt[b], "count", cnt[b]));
+                json_array_append_new(arr, json_pack("{s:o,s:o,s:o}", "predicted", real_or_null(pp[b]), "observed", real_or_null(pt[b]), "count", real_or_null(cnt[b])));
             json_object_set_new(curves, k ? "after" : "before", arr);
         }
         if (rc == 0)
             json_object_set_new(entry, "calibration",
-                                json_pack("{s:s,s:f,s:f,s:f,s:f,s:o}", "method", cairn_calibration_method_name(cfg->calibration),
-                                          "ece_before", ece0, "ece_after", ece1, "brier_before", b0, "brier_after", b1,
+                                json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "method", cairn_calibration_method_name(cfg->calibration),
+                                          "ece_before", real_or_null(ece0), "ece_after", real_or_null(ece1), "brier_before", real_or_null(b0), "brier_after", real_or_null(b1),
                                           "reliability", curves));
         else
             json_decref(curves);
@@ -744,8 +757,8 @@ static int calibrate_and_threshold(job *j, candidate *c, json_t *entry)
         if (rc == 0) {
             test_cost = (cf.tp * cm.tp + cf.fp * cm.fp + cf.fn * cm.fn + cf.tn * cm.tn) / (double)nt;
             c->expected_cost = test_cost;
-            json_object_set_new(entry, "cost", json_pack("{s:f,s:f,s:f}", "threshold", c->threshold, "validation_cost_per_row",
-                                                         mean_cost, "test_cost_per_row", test_cost));
+            json_object_set_new(entry, "cost", json_pack("{s:o,s:o,s:o}", "threshold", real_or_null(c->threshold), "validation_cost_per_row",
+                                                         real_or_null(mean_cost), "test_cost_per_row", real_or_null(test_cost)));
             rc = log_metric(j, c->run_id, "test_cost_per_row", test_cost, 0);
         }
     }
@@ -801,7 +814,7 @@ static int evaluate(job *j, candidate *c)
         rc = cairn_confusion_compute(j->t.yp[CAIRN_PART_TEST], test_probs(c), NULL, (size_t)j->t.nrows[CAIRN_PART_TEST],
                                      c->threshold, &cf, j->t.err);
         if (rc == 0)
-            json_object_set_new(entry, "confusion", json_pack("{s:f,s:f,s:f,s:f}", "tn", cf.tn, "fp", cf.fp, "fn", cf.fn, "tp", cf.tp));
+            json_object_set_new(entry, "confusion", json_pack("{s:o,s:o,s:o,s:o}", "tn", real_or_null(cf.tn), "fp", real_or_null(cf.fp), "fn", real_or_null(cf.fn), "tp", real_or_null(cf.tp)));
     }
     return rc;
 }
@@ -819,9 +832,9 @@ static int compare_with_baseline(job *j, candidate *best, candidate *base)
         cairn_delong_result dl;
         rc = cairn_delong_test(t->yp[CAIRN_PART_TEST], test_probs(best), test_probs(base), n, cfg->confidence, &dl, t->err);
         if (rc == 0)
-            json_object_set_new(sig, "delong", json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "auc", dl.auc1, "baseline_auc", dl.auc2,
-                                                         "difference", dl.diff, "z", dl.z, "p_value", dl.p_value, "low",
-                                                         dl.ci_low, "high", dl.ci_high));
+            json_object_set_new(sig, "delong", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "auc", real_or_null(dl.auc1), "baseline_auc", real_or_null(dl.auc2),
+                                                         "difference", real_or_null(dl.diff), "z", real_or_null(dl.z), "p_value", real_or_null(dl.p_value), "low",
+                                                         real_or_null(dl.ci_low), "high", real_or_null(dl.ci_high)));
         if (rc == 0 && !strcmp(cfg->gate_metric, "roc_auc")) p_gate = dl.p_value;
         double *da = cairn_malloc(n * sizeof *da), *db = cairn_malloc(n * sizeof *db);
         if (rc == 0 && (!da || !db)) rc = oom(t->err);
@@ -832,9 +845,9 @@ static int compare_with_baseline(job *j, candidate *best, candidate *base)
         cairn_mcnemar_result mc;
         if (rc == 0) rc = cairn_mcnemar_test(t->yp[CAIRN_PART_TEST], da, db, n, &mc, t->err);
         if (rc == 0)
-            json_object_set_new(sig, "mcnemar", json_pack("{s:I,s:I,s:f,s:f,s:b}", "only_model_right", (json_int_t)mc.b,
-                                                          "only_baseline_right", (json_int_t)mc.c, "statistic", mc.statistic,
-                                                          "p_value", mc.p_value, "exact", mc.exact));
+            json_object_set_new(sig, "mcnemar", json_pack("{s:I,s:I,s:o,s:o,s:b}", "only_model_right", (json_int_t)mc.b,
+                                                          "only_baseline_right", (json_int_t)mc.c, "statistic", real_or_null(mc.statistic),
+                                                          "p_value", real_or_null(mc.p_value), "exact", mc.exact));
         cairn_free(da);
         cairn_free(db);
     }
@@ -851,9 +864,9 @@ static int compare_with_baseline(job *j, candidate *best, candidate *base)
         metric_data(j, probs ? test_probs(best) : best->pred[CAIRN_PART_TEST], CAIRN_PART_TEST, best->threshold, &d);
         rc = cairn_bootstrap_paired(mi, &d, probs ? test_probs(base) : base->pred[CAIRN_PART_TEST], &bo, &br, t->err);
         if (rc == 0)
-            json_object_set_new(sig, "paired_bootstrap", json_pack("{s:s,s:f,s:f,s:f,s:f}", "metric", cfg->gate_metric,
-                                                                   "difference", br.estimate, "low", br.ci_low, "high",
-                                                                   br.ci_high, "p_value", br.p_value));
+            json_object_set_new(sig, "paired_bootstrap", json_pack("{s:s,s:o,s:o,s:o,s:o}", "metric", cfg->gate_metric,
+                                                                   "difference", real_or_null(br.estimate), "low", real_or_null(br.ci_low), "high",
+                                                                   real_or_null(br.ci_high), "p_value", real_or_null(br.p_value)));
     }
     if (rc == 0) {
         if (isnan(p_gate)) p_gate = br.p_value;
@@ -862,9 +875,9 @@ static int compare_with_baseline(job *j, candidate *best, candidate *base)
         char reason[256];
         snprintf(reason, sizeof reason, "%s %s the baseline by %.4f (margin %.4f), p = %.3g (alpha %.3g)", best->cfg->name,
                  diff >= 0 ? "beats" : "trails", fabs(diff), cfg->gate_margin, p_gate, cfg->gate_alpha);
-        json_object_set_new(j->report, "gate", json_pack("{s:s,s:f,s:f,s:f,s:f,s:b,s:s}", "metric", cfg->gate_metric, "margin",
-                                                         cfg->gate_margin, "alpha", cfg->gate_alpha, "difference", diff,
-                                                         "p_value", p_gate, "passed", pass, "reason", reason));
+        json_object_set_new(j->report, "gate", json_pack("{s:s,s:o,s:o,s:o,s:o,s:b,s:s}", "metric", cfg->gate_metric, "margin",
+                                                         real_or_null(cfg->gate_margin), "alpha", real_or_null(cfg->gate_alpha), "difference", real_or_null(diff),
+                                                         "p_value", real_or_null(p_gate), "passed", pass, "reason", reason));
         rc = cairn_run_set_tag(t->home, j->run_id, "cairn.gate", pass ? "passed" : "failed", t->err);
         if (rc == 0) rc = cairn_run_set_tag(t->home, j->run_id, "cairn.gate_reason", reason, t->err);
         if (rc == 0) rc = log_metric(j, j->run_id, "gate_difference", diff, 0);
@@ -942,9 +955,9 @@ static int slices(job *j, candidate *c)
             json_t *m = json_object();
             for (size_t k = 0; k < sr.n_metrics; k++)
                 json_object_set_new(m, sr.metrics[k]->name, ci_json(&sr.cells[g * sr.n_metrics + k]));
-            json_array_append_new(segs, json_pack("{s:s,s:I,s:f,s:o}", "value",
+            json_array_append_new(segs, json_pack("{s:s,s:I,s:o,s:o}", "value",
                                                   g < sr.n_segments ? json_string_value(json_array_get(values, g)) : "(all)",
-                                                  "rows", (json_int_t)sr.rows[g], "positives", sr.positives ? sr.positives[g] : 0.0,
+                                                  "rows", (json_int_t)sr.rows[g], "positives", real_or_null(sr.positives ? sr.positives[g] : 0.0),
                                                   "metrics", m));
         }
         cairn_free(ord);
@@ -989,19 +1002,19 @@ static int fairness(job *j, candidate *c)
         if (rc == 0) {
             json_t *groups = json_array();
             for (size_t g = 0; g < ng; g++)
-                json_array_append_new(groups, json_pack("{s:s,s:I,s:f,s:f,s:f}", "value",
+                json_array_append_new(groups, json_pack("{s:s,s:I,s:o,s:o,s:o}", "value",
                                                         json_string_value(json_array_get(values, g)), "rows",
-                                                        (json_int_t)gr[g].rows, "selection_rate", gr[g].selection_rate,
-                                                        "tpr", gr[g].tpr, "fpr", gr[g].fpr));
-            json_t *o = json_pack("{s:s,s:s,s:o,s:f,s:f,s:f,s:f,s:f,s:b,s:f,s:f,s:f}", "attribute", fa->attribute,
+                                                        (json_int_t)gr[g].rows, "selection_rate", real_or_null(gr[g].selection_rate),
+                                                        "tpr", real_or_null(gr[g].tpr), "fpr", real_or_null(gr[g].fpr)));
+            json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,s:o}", "attribute", fa->attribute,
                                   "privileged", fa->privileged, "groups", groups, "demographic_parity_difference",
-                                  fr.demographic_parity_difference, "demographic_parity_ratio", fr.demographic_parity_ratio,
-                                  "equalized_odds_difference", fr.equalized_odds_difference, "equal_opportunity_difference",
-                                  fr.equal_opportunity_difference, "disparate_impact", fr.disparate_impact,
+                                  real_or_null(fr.demographic_parity_difference), "demographic_parity_ratio", real_or_null(fr.demographic_parity_ratio),
+                                  "equalized_odds_difference", real_or_null(fr.equalized_odds_difference), "equal_opportunity_difference",
+                                  real_or_null(fr.equal_opportunity_difference), "disparate_impact", real_or_null(fr.disparate_impact),
                                   "disparate_impact_flag", fr.disparate_impact < fa->di_threshold,
-                                  "statistical_parity_difference", fr.statistical_parity_difference,
-                                  "aif360_equal_opportunity_difference", fr.aif_equal_opportunity_difference,
-                                  "average_odds_difference", fr.average_odds_difference);
+                                  "statistical_parity_difference", real_or_null(fr.statistical_parity_difference),
+                                  "aif360_equal_opportunity_difference", real_or_null(fr.aif_equal_opportunity_difference),
+                                  "average_odds_difference", real_or_null(fr.average_odds_difference));
             json_array_append_new(out, o);
         }
         cairn_free(gr);
@@ -1032,7 +1045,7 @@ static int importance(job *j, candidate *c)
         rc = cairn_model_shap_importance(c->model, &sub, &mean, t->err);
         json_t *arr = json_array();
         for (int64_t f = 0; rc == 0 && f < sub.cols; f++)
-            json_array_append_new(arr, json_pack("{s:s,s:f}", "feature", sub.names[f], "value", mean[f]));
+            json_array_append_new(arr, json_pack("{s:s,s:o}", "feature", sub.names[f], "value", real_or_null(mean[f])));
         cairn_free(mean);
         json_object_set_new(imp, "shap", arr);
     }
@@ -1073,7 +1086,7 @@ static int importance(job *j, candidate *c)
             cairn_free(pred);
             pred = NULL;
             for (int64_t i = 0; i < rows; i++) sub.values[i * sub.cols + f] = saved[i];
-            json_array_append_new(arr, json_pack("{s:s,s:f}", "feature", sub.names[f], "value", hib ? base - v : v - base));
+            json_array_append_new(arr, json_pack("{s:s,s:o}", "feature", sub.names[f], "value", real_or_null(hib ? base - v : v - base)));
         }
         json_object_set_new(imp, "permutation", arr);
         json_object_set_new(imp, "permutation_metric", json_string(metric));
@@ -1106,8 +1119,8 @@ static int importance(job *j, candidate *c)
 static int save_bundle(job *j, candidate *c)
 {
     cairn_trainer *t = &j->t;
-    json_t *meta = json_pack("{s:s,s:s,s:s?,s:f,s:s,s:s}", "learner", c->cfg->learner, "task", cairn_task_name(t->cfg->task),
-                             "label", t->cfg->label, "threshold", c->threshold, "training_set", t->set_id, "run", c->run_id);
+    json_t *meta = json_pack("{s:s,s:s,s:s?,s:o,s:s,s:s}", "learner", c->cfg->learner, "task", cairn_task_name(t->cfg->task),
+                             "label", t->cfg->label, "threshold", real_or_null(c->threshold), "training_set", t->set_id, "run", c->run_id);
     json_t *feats = json_array(), *encs = json_array();
     int rc = meta && feats && encs ? 0 : oom(t->err);
     for (size_t i = 0; rc == 0 && i < t->nfeatures; i++) json_array_append_new(feats, json_string(t->features[i]));
@@ -1250,8 +1263,8 @@ int cairn_train(cairn_home *home, const cairn_train_config *cfg, const cairn_tra
         json_object_set_new(j.report, "leaderboard", board);
         json_object_set_new(j.report, "resumed", json_boolean(resumed));
         json_object_set(j.report, "notes", j.t.notes);
-        json_object_set_new(j.report, "cost", json_pack("{s:f,s:f,s:I}", "wall_seconds", wall, "cpu_seconds",
-                                                       cpu_seconds() - j.cpu0, "peak_rss_kb", (json_int_t)ru.ru_maxrss));
+        json_object_set_new(j.report, "cost", json_pack("{s:o,s:o,s:I}", "wall_seconds", real_or_null(wall), "cpu_seconds",
+                                                       real_or_null(cpu_seconds() - j.cpu0), "peak_rss_kb", (json_int_t)ru.ru_maxrss));
         cairn_buf b;
         cairn_buf_init(&b, 0);
         char obj[65];

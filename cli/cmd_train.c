@@ -126,7 +126,7 @@ static void print_report(const json_t *r)
             if (g >= 12 && json_array_size(json_object_get(sl, "segments")) > 13 &&
                 g + 1 < json_array_size(json_object_get(sl, "segments")))
                 continue; /* the first 12 and the whole */
-            printf("  %-14s %8lld rows", json_string_value(json_object_get(seg, "value")), (long long)num(seg, "rows"));
+            printf("  %-20s %6lld rows", json_string_value(json_object_get(seg, "value")), (long long)num(seg, "rows"));
             shown = 0;
             json_object_foreach(json_object_get(seg, "metrics"), k, v)
             {

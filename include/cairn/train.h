@@ -58,6 +58,14 @@ typedef struct cairn_train_slice {
     /* optional lookup: the value of `value` in `file` (CSV, JSON Lines or Parquet) on the row
      * whose `key` equals the column's value (e.g. an airport's state) */
     const char *lookup_file, *lookup_key, *lookup_value;
+    /* optional, numbers: segments cut at these ascending edges: "<= e1", "(e1, e2]", ...,
+     * "> ek" */
+    double *bins;
+    size_t nbins;
+    /* optional: the column's text mapped to segment names (e.g. a personal status to a sex);
+     * values not listed keep their text */
+    const char **map_from, **map_to;
+    size_t nmap;
 } cairn_train_slice;
 
 typedef struct cairn_train_fairness {
@@ -72,6 +80,7 @@ typedef struct cairn_train_config {
     const char *training_set;   /* a Parquet/CSV path, or a training-set id (prefix) */
     cairn_task task;
     const char *label;
+    const char *positive;       /* a text label: the value that is class 1 (binary) */
     const char *time_column;    /* needed by temporal splits */
     const char **features;      /* explicit feature columns, or NULL = all the rest */
     size_t nfeatures;

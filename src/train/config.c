@@ -29,7 +29,7 @@ typedef struct ctx {
 } ctx;
 
 static const char *const top_keys[] = {
-    "experiment", "training_set", "task", "label", "time", "features", "exclude", "seed",
+    "experiment", "training_set", "task", "label", "positive", "time", "features", "exclude", "seed",
     "split", "calibration", "learners", "baseline", "gate", "metrics", "select", "costs",
     "threshold", "slices", "fairness", "bootstrap", "explain", NULL};
 static const char *const learner_keys[] = {"name", "learner", "params", "rounds", "early_stopping",
@@ -41,7 +41,7 @@ static const char *const gate_keys[] = {"metric", "margin", "alpha", NULL};
 static const char *const cost_keys[] = {"false_positive", "false_negative", "true_positive",
                                         "true_negative", NULL};
 static const char *const calib_keys[] = {"method", "fraction", NULL};
-static const char *const slice_keys[] = {"name", "column", "lookup", NULL};
+static const char *const slice_keys[] = {"name", "column", "lookup", "bins", "map", NULL};
 static const char *const lookup_keys[] = {"file", "key", "value", NULL};
 static const char *const fair_keys[] = {"attribute", "privileged", "threshold", NULL};
 static const char *const boot_keys[] = {"resamples", "confidence", NULL};
@@ -309,6 +309,37 @@ static int read_slices(ctx *c, const cairn_yaml_node *root)
             if (rc == 0) rc = str(c, l, "key", true, &sl->lookup_key);
             if (rc == 0) rc = str(c, l, "value", true, &sl->lookup_value);
         }
+        const cairn_yaml_node *bn = get(m, "bins");
+        if (rc == 0 && bn) {
+            if (bn->kind != CAIRN_YAML_SEQUENCE || !bn->count) rc = perr(c, bn, "bins", "expected a list of numbers", NULL);
+            else if (!(sl->bins = cairn_arena_calloc(c->arena, bn->count, sizeof *sl->bins))) rc = oom(c->err);
+            for (size_t k = 0; rc == 0 && k < bn->count; k++) {
+                rc = cairn_yaml_double(c->doc, bn->items[k], "bins", &sl->bins[k], c->err);
+                if (rc == 0 && k && !(sl->bins[k] > sl->bins[k - 1]))
+                    rc = perr(c, bn->items[k], "bins", "edges must be ascending", NULL);
+            }
+            sl->nbins = bn->count;
+        }
+        const cairn_yaml_node *mp = get(m, "map");
+        if (rc == 0 && mp) {
+            if (mp->kind != CAIRN_YAML_MAPPING || !mp->count) rc = perr(c, mp, "map", "expected a mapping of value: segment", NULL);
+            else if (!(sl->map_from = cairn_arena_calloc(c->arena, mp->count, sizeof *sl->map_from)) ||
+                     !(sl->map_to = cairn_arena_calloc(c->arena, mp->count, sizeof *sl->map_to)))
+                rc = oom(c->err);
+            for (size_t k = 0; rc == 0 && k < mp->count; k++) {
+                const char *to;
+                rc = cairn_yaml_str(c->doc, mp->items[k], "map", &to, c->err);
+                if (rc == 0 && (!(sl->map_from[k] = cairn_arena_strdup(c->arena, mp->keys[k]->scalar)) ||
+                                !(sl->map_to[k] = cairn_arena_strdup(c->arena, to))))
+                    rc = oom(c->err);
+            }
+            sl->nmap = mp->count;
+        }
+        if (rc == 0 && (sl->nbins || sl->nmap) && sl->lookup_file)
+            rc = perr(c, m, "lookup", "a slice has one of lookup, bins or map", NULL);
+        if (rc == 0 && sl->nbins && sl->nmap) rc = perr(c, m, "bins", "a slice has one of lookup, bins or map", NULL);
+        if (rc == 0 && (sl->nbins || sl->nmap) && !strcmp(sl->name, sl->column))
+            rc = perr(c, m, "name", "a derived slice needs its own name", NULL);
         for (size_t j = 0; rc == 0 && j < i; j++)
             if (!strcmp(cfg->slices[j].name, sl->name)) rc = perr(c, m, "name", "a second slice named ", sl->name);
         if (rc) return rc;
@@ -354,6 +385,7 @@ static int read_config(ctx *c, const cairn_yaml_node *root)
                 : !strcmp(task, "regression")    ? CAIRN_TASK_REGRESSION
                                                  : CAIRN_TASK_CLUSTERING;
     rc = str(c, root, "label", cfg->task != CAIRN_TASK_CLUSTERING, &cfg->label);
+    if (rc == 0) rc = str(c, root, "positive", false, &cfg->positive);
     if (rc == 0) rc = str(c, root, "time", false, &cfg->time_column);
     if (rc == 0) rc = names(c, root, "features", &cfg->features, &cfg->nfeatures);
     if (rc == 0) rc = names(c, root, "exclude", &cfg->exclude, &cfg->nexclude);

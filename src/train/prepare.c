@@ -112,12 +112,24 @@ static int read_labels(cairn_trainer *t)
     }
     const cairn_column *c = need_column(t, cfg->label, "label");
     if (!c) return t->err->code;
+    cairn_buf text;
+    cairn_buf_init(&text, 0);
     for (int64_t i = 0; i < n; i++) {
         cairn_value v;
         cairn_column_get(c, i, &v);
         double y = NAN;
         if (v.is_null) {
             t->y[i] = NAN;
+            continue;
+        }
+        if (cfg->positive) { /* class 1 is the value equal to `positive` */
+            cairn_buf_reset(&text);
+            if (cairn_value_format(&v, NULL, &text)) {
+                cairn_buf_release(&text);
+                return oom(t->err);
+            }
+            t->y[i] = text.len == strlen(cfg->positive) && !memcmp(text.data, cfg->positive, text.len);
+            t->positives += t->y[i] == 1;
             continue;
         }
         switch (v.type) {
@@ -127,17 +139,25 @@ static int read_labels(cairn_trainer *t)
         case CAIRN_TYPE_FLOAT32: y = v.v.f32; break;
         case CAIRN_TYPE_FLOAT64: y = v.v.f64; break;
         default:
-            return cairn_error_set(t->err, CAIRN_ETYPE, "label '%s' is a %s; expected a number or bool",
+            cairn_buf_release(&text);
+            return cairn_error_set(t->err, CAIRN_ETYPE, "label '%s' is a %s; expected a number or bool "
+                                   "(or name the positive class with 'positive: VALUE')",
                                    cfg->label, cairn_type_name(v.type));
         }
         if ((cfg->task == CAIRN_TASK_BINARY && y != 0 && y != 1) ||
-            (cfg->task == CAIRN_TASK_MULTICLASS && (y < 0 || y != floor(y) || y > 1000)) || !isfinite(y))
+            (cfg->task == CAIRN_TASK_MULTICLASS && (y < 0 || y != floor(y) || y > 1000)) || !isfinite(y)) {
+            cairn_buf_release(&text);
             return cairn_error_set(t->err, CAIRN_EINVAL, "label '%s', row %lld: %g is not a %s label%s", cfg->label,
                                    (long long)i + 1, y, cairn_task_name(cfg->task),
                                    cfg->task == CAIRN_TASK_BINARY ? " (expected 0 or 1)" : "");
+        }
         t->y[i] = y;
         if (cfg->task == CAIRN_TASK_MULTICLASS && y + 1 > t->num_class) t->num_class = (int)y + 1;
     }
+    cairn_buf_release(&text);
+    if (cfg->positive && t->positives == 0)
+        return cairn_error_set(t->err, CAIRN_EINVAL, "label '%s': no row has the positive value '%s'", cfg->label,
+                               cfg->positive);
     if (cfg->task == CAIRN_TASK_BINARY) t->num_class = 2;
     return 0;
 }
@@ -266,6 +286,60 @@ static int split_rows(cairn_trainer *t)
  * Slices: a column of the training set, or a value looked up in another file
  * ---------------------------------------------------------------------------------------- */
 
+/* A slice cut into bins or mapped value by value, as a new string column. */
+static int derived_slice(cairn_trainer *t, const cairn_train_slice *sl, const cairn_column *src)
+{
+    cairn_column *out = NULL;
+    if (cairn_column_create(sl->name, CAIRN_TYPE_STRING, true, &out)) return oom(t->err);
+    cairn_buf b;
+    cairn_buf_init(&b, 0);
+    int rc = 0;
+    int64_t n = cairn_table_num_rows(t->data);
+    for (int64_t i = 0; rc == 0 && i < n; i++) {
+        cairn_value v;
+        cairn_column_get(src, i, &v);
+        cairn_buf_reset(&b);
+        if (v.is_null) {
+            rc = cairn_column_append_null(out);
+            continue;
+        }
+        if (sl->nbins) {
+            double x;
+            switch (v.type) {
+            case CAIRN_TYPE_INT32: x = v.v.i32; break;
+            case CAIRN_TYPE_INT64: x = (double)v.v.i64; break;
+            case CAIRN_TYPE_FLOAT32: x = v.v.f32; break;
+            case CAIRN_TYPE_FLOAT64: x = v.v.f64; break;
+            default:
+                cairn_column_free(out);
+                cairn_buf_release(&b);
+                return cairn_error_set(t->err, CAIRN_ETYPE, "slice '%s': bins need a numeric column; '%s' is a %s",
+                                       sl->name, sl->column, cairn_type_name(v.type));
+            }
+            size_t k = 0;
+            while (k < sl->nbins && x > sl->bins[k]) k++;
+            if (k == 0) rc = cairn_buf_printf(&b, "<= %g", sl->bins[0]);
+            else if (k == sl->nbins) rc = cairn_buf_printf(&b, "> %g", sl->bins[k - 1]);
+            else rc = cairn_buf_printf(&b, "(%g, %g]", sl->bins[k - 1], sl->bins[k]);
+        } else {
+            rc = cairn_value_format(&v, NULL, &b);
+            for (size_t k = 0; rc == 0 && k < sl->nmap; k++)
+                if (b.len == strlen(sl->map_from[k]) && !memcmp(b.data, sl->map_from[k], b.len)) {
+                    cairn_buf_reset(&b);
+                    rc = cairn_buf_puts(&b, sl->map_to[k]);
+                    break;
+                }
+        }
+        if (rc == 0) rc = cairn_column_append_string(out, b.data ? b.data : "", b.len);
+    }
+    cairn_buf_release(&b);
+    if (rc) {
+        cairn_column_free(out);
+        return oom(t->err);
+    }
+    return cairn_table_adopt_column(t->data, out, t->err);
+}
+
 static int add_slice_columns(cairn_trainer *t)
 {
     const cairn_train_config *cfg = t->cfg;
@@ -273,6 +347,11 @@ static int add_slice_columns(cairn_trainer *t)
         const cairn_train_slice *sl = &cfg->slices[s];
         const cairn_column *src = need_column(t, sl->column, "slice");
         if (!src) return t->err->code;
+        if (sl->nbins || sl->nmap) {
+            int rc = derived_slice(t, sl, src);
+            if (rc) return rc;
+            continue;
+        }
         if (!sl->lookup_file) continue;
         cairn_table *lk = NULL;
         int rc = cairn_table_read_file(sl->lookup_file, NULL, NULL, &lk, t->err);
@@ -399,7 +478,9 @@ static int choose_features(cairn_trainer *t, cairn_table *train)
             continue;
         bool slice_only = false;
         for (size_t s = 0; s < cfg->nslices; s++)
-            if (cfg->slices[s].lookup_file && !strcmp(cfg->slices[s].name, name)) slice_only = true;
+            if ((cfg->slices[s].lookup_file || cfg->slices[s].nbins || cfg->slices[s].nmap) &&
+                !strcmp(cfg->slices[s].name, name))
+                slice_only = true;
         if (slice_only) continue;
         switch (c->type) {
         case CAIRN_TYPE_BOOL: case CAIRN_TYPE_INT32: case CAIRN_TYPE_INT64: case CAIRN_TYPE_FLOAT32:
@@ -418,7 +499,7 @@ static int choose_features(cairn_trainer *t, cairn_table *train)
             cairn_table_free(one);
             if (rc) break;
             cairn_encoder_kind kind = distinct <= 16 ? CAIRN_ENC_ONEHOT
-                                      : cfg->task == CAIRN_TASK_BINARY || cfg->task == CAIRN_TASK_REGRESSION
+                                      : !cfg->positive && (cfg->task == CAIRN_TASK_BINARY || cfg->task == CAIRN_TASK_REGRESSION)
                                           ? CAIRN_ENC_TARGET
                                           : CAIRN_ENC_HASHING;
             cairn_encoder_options eo;

@@ -27,6 +27,7 @@ typedef struct cairn_trainer {
     bool set_is_id;
     double *y;                  /* labels of every row (NaN: null) */
     int num_class;
+    int64_t positives;          /* rows equal to cfg->positive */
     int64_t *times;             /* the time column's values, or NULL */
     int8_t *part;               /* CAIRN_PART_* per row */
     int64_t *rows[CAIRN_PART_COUNT];  /* row indices of each part */

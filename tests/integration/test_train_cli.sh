@@ -124,6 +124,27 @@ for m in roc_auc log_loss brier; do
 done
 check "same trials pruned" test "$(jget leaderboard[0].search.pruned <<<"$out")" = "$(jget leaderboard[0].search.pruned < "$tmp/report1.json")"
 
+# the credit example: Weka's German credit data (ARFF), a text label, stratified folds,
+# fairness by sex (mapped from the personal status) and by age group (cut at 25)
+export CAIRN_HOME="$tmp/home3"
+"$cairn" --quiet init
+arff=/usr/share/doc/weka/examples/credit-g.arff
+if [ -f "$arff" ]; then
+    run "$cairn" --json train "$top/examples/credit/train.yaml"
+    check "credit exits 0 ($err)" test "$rc" = 0
+    check "credit: stratified folds of 1,000 rows" test "$(jget 'rows.test===200&&rows.train===600&&rows.validation+rows.calibration===200' <<<"$out")" = true
+    check "credit: three candidates" test "$(jget 'leaderboard.length' <<<"$out")" = 3
+    check "credit: fairness by sex and age" test "$(jget 'fairness.map(f=>f.attribute).join()' <<<"$out")" = "sex,age_group"
+    check "credit: sex groups" test "$(jget 'fairness[0].groups.map(g=>g.value).sort().join()' <<<"$out")" = "female,male"
+    check "credit: age groups" test "$(jget 'fairness[1].groups.map(g=>g.value).sort().join()' <<<"$out")" = "<= 25,> 25"
+    check "credit: groups cover the test rows" test "$(jget 'fairness.every(f=>f.groups.reduce((a,g)=>a+g.rows,0)===200)' <<<"$out")" = true
+    check "credit: SPD = SR_u - SR_p by hand" test "$(jget 'fairness.every(f=>{const p=f.groups.find(g=>g.value===f.privileged),u=f.groups.find(g=>g.value!==f.privileged);return Math.abs(f.statistical_parity_difference-(u.selection_rate-p.selection_rate))<1e-12})' <<<"$out")" = true
+    check "credit: DP difference = max - min selection rate" test "$(jget 'fairness.every(f=>{const r=f.groups.map(g=>g.selection_rate);return Math.abs(f.demographic_parity_difference-(Math.max(...r)-Math.min(...r)))<1e-12})' <<<"$out")" = true
+    check "credit: DI flag follows the 80% rule" test "$(jget 'fairness.every(f=>f.disparate_impact_flag===(f.disparate_impact<0.8))' <<<"$out")" = true
+else
+    bad "credit-g.arff is missing: install Debian's weka package (scripts/debian-packages.txt)"
+fi
+
 # config errors name file, line and key
 printf 'training_set: x\nlabel: y\nsplit: {kind: random}\nlearners: [{learner: forest}]\n' > "$tmp/bad.yaml"
 run "$cairn" train "$tmp/bad.yaml"

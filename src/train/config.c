@@ -258,10 +258,13 @@ static int read_baseline(ctx *c, const cairn_yaml_node *root)
     cairn_train_config *cfg = c->cfg;
     const cairn_yaml_node *b = get(root, "baseline");
     int rc;
-    if (!b) { /* logistic regression by default (linear for regression) */
-        cfg->baseline.learner = cfg->task == CAIRN_TASK_REGRESSION ? "linear" : "logistic";
+    if (!b) { /* logistic regression by default (ridge regression for regression: one-hot
+               * columns with an intercept are collinear, which plain least squares refuses) */
+        bool reg = cfg->task == CAIRN_TASK_REGRESSION;
+        cfg->baseline.learner = reg ? "linear" : "logistic";
         cfg->baseline.name = "baseline";
-        return (cfg->baseline.params = json_object()) ? 0 : oom(c->err);
+        cfg->baseline.params = reg ? json_pack("{s:f}", "alpha", 1.0) : json_object();
+        return cfg->baseline.params ? 0 : oom(c->err);
     }
     if ((rc = check_keys(c, b, "baseline", baseline_keys))) return rc;
     const cairn_yaml_node *r = get(b, "rule");

@@ -124,6 +124,22 @@ for m in roc_auc log_loss brier; do
 done
 check "same trials pruned" test "$(jget leaderboard[0].search.pruned <<<"$out")" = "$(jget leaderboard[0].search.pruned < "$tmp/report1.json")"
 
+# regression and multiclass on the same data: x3 is noise (R^2 near 0, the gate fails), the
+# label as two classes
+for task in regression multiclass; do
+    label=$([ "$task" = regression ] && echo x3 || echo label)
+    printf 'experiment: %s\ntraining_set: %s\ntask: %s\nlabel: %s\ntime: ts\nexclude: [label, x3]\nsplit: {train: [2001-01-01, 2001-05-01], validation: [2001-05-01, 2001-06-01], test: [2001-06-01, 2001-07-01]}\nlearners: [{learner: xgboost, rounds: 40}]\nbootstrap: {resamples: 100}\n' \
+        "$task" "$tmp/data.csv" "$task" "$label" > "$tmp/$task.yaml"
+    run "$cairn" --json train "$tmp/$task.yaml"
+    check "$task exits 0 ($err)" test "$rc" = 0
+done
+run "$cairn" --json train "$tmp/regression.yaml"
+check "regression: rmse, mae, r2" test "$(jget 'Object.keys(leaderboard[0].test).join()' <<<"$out")" = "rmse,mae,r2"
+check "regression: noise has R^2 near 0" test "$(jget 'Math.abs(leaderboard[0].test.r2.value)<0.05' <<<"$out")" = true
+check "regression: the gate fails on noise" test "$(jget gate.passed <<<"$out")" = false
+run "$cairn" --json train "$tmp/multiclass.yaml"
+check "multiclass: accuracy and macro F1" test "$(jget 'Object.keys(leaderboard[0].test).slice(0,2).join()' <<<"$out")" = "accuracy,f1_macro"
+
 # the credit example: Weka's German credit data (ARFF), a text label, stratified folds,
 # fairness by sex (mapped from the personal status) and by age group (cut at 25)
 export CAIRN_HOME="$tmp/home3"

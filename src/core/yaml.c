@@ -311,14 +311,12 @@ static json_t *scalar_json(const cairn_yaml_node *n)
 {
     if (cairn_yaml_is_null(n)) return json_null();
     if (!n->quoted) {
-        const char *s = n->scalar;
         bool b;
         int64_t i;
         double d;
         if (cairn_yaml_bool(NULL, n, "", &b, NULL) == 0) return json_boolean(b);
         if (cairn_yaml_int(NULL, n, "", &i, NULL) == 0) return json_integer(i);
         if (cairn_yaml_double(NULL, n, "", &d, NULL) == 0) return isfinite(d) ? json_real(d) : json_null();
-        (void)s;
     }
     return json_stringn(n->scalar, n->scalar_len);
 }

@@ -1160,7 +1160,7 @@ static void candidate_release(candidate *c)
     json_decref(c->report);
 }
 
-static int job_key(job *j, const char *config_text, size_t len)
+static void job_key(job *j, const char *config_text, size_t len)
 {
     cairn_sha256 h;
     uint8_t sum[CAIRN_SHA256_LEN];
@@ -1169,7 +1169,6 @@ static int job_key(job *j, const char *config_text, size_t len)
     cairn_sha256_update(&h, j->t.set_id, strlen(j->t.set_id));
     cairn_sha256_final(&h, sum);
     cairn_hex_encode(sum, CAIRN_SHA256_LEN, j->key);
-    return 0;
 }
 
 void cairn_train_options_init(cairn_train_options *opts)
@@ -1202,7 +1201,7 @@ int cairn_train(cairn_home *home, const cairn_train_config *cfg, const cairn_tra
         say(&j, "%lld rows: %lld train, %lld validation, %lld calibration, %lld test (%lld dropped); %zu features",
             (long long)cairn_table_num_rows(j.t.data), (long long)j.t.nrows[0], (long long)j.t.nrows[1],
             (long long)j.t.nrows[3], (long long)j.t.nrows[2], (long long)j.t.dropped, j.t.nfeatures);
-    if (rc == 0) rc = job_key(&j, opts->config_text ? opts->config_text : cfg->path,
+    if (rc == 0) job_key(&j, opts->config_text ? opts->config_text : cfg->path,
                               opts->config_text ? opts->config_len : strlen(cfg->path));
     bool resumed = false;
     if (rc == 0) rc = job_run(&j, &resumed);
@@ -1223,6 +1222,8 @@ int cairn_train(cairn_home *home, const cairn_train_config *cfg, const cairn_tra
                                               cfg->threshold, &c->valid_score);
         if (rc == 0) rc = evaluate(&j, c);
         if (rc == 0) rc = cairn_run_end(home, c->run_id, CAIRN_RUN_FINISHED, err);
+        else if (c->run_id[0]) /* a resumed job trains it again; the error stays the job's */
+            cairn_run_end(home, c->run_id, rc == CAIRN_ECANCELED ? CAIRN_RUN_KILLED : CAIRN_RUN_FAILED, NULL);
     }
     /* the best learner by the selection metric on validation */
     candidate *best = NULL;

@@ -48,6 +48,8 @@ typedef struct cairn_train_learner {
     json_t *params;        /* fixed hyper-parameters (an object, owned; never NULL) */
     int64_t rounds;        /* xgboost: most boosting rounds (default 500) */
     int64_t early_stopping;/* xgboost: patience in rounds on the validation set (default 20; 0 off) */
+    int64_t checkpoint_every; /* xgboost: 0 = auto (at rounds/4^k, k >= 1, of at least 8 rounds),
+                                 -1 = none, N = every N rounds */
     bool has_search;
     cairn_train_search search;
 } cairn_train_learner;
@@ -137,6 +139,11 @@ typedef struct cairn_train_config {
     bool shap, permutation;     /* explanations (default both on) */
     int64_t explain_rows;       /* rows of the test set they use (default 2000) */
     int64_t top_features;       /* how many the leaderboard shows (default 10) */
+
+    /* nested cross-validation of each learner's search (0 = off): `outer` folds over the
+     * training and validation rows, each tuned by `inner`-fold cross-validation over `trials`
+     * trials (default: the learner's search trials) */
+    int64_t nested_outer, nested_inner, nested_trials;
 
     void *priv;                 /* the arena and the YAML document */
 } cairn_train_config;

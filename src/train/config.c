@@ -31,9 +31,9 @@ typedef struct ctx {
 static const char *const top_keys[] = {
     "experiment", "training_set", "task", "label", "positive", "time", "features", "exclude", "seed",
     "split", "calibration", "learners", "baseline", "gate", "metrics", "select", "costs",
-    "threshold", "slices", "fairness", "bootstrap", "explain", NULL};
+    "threshold", "slices", "fairness", "bootstrap", "explain", "nested", NULL};
 static const char *const learner_keys[] = {"name", "learner", "params", "rounds", "early_stopping",
-                                           "search", NULL};
+                                           "checkpoint", "search", NULL};
 static const char *const search_keys[] = {"sampler", "trials", "pruner", "space", NULL};
 static const char *const baseline_keys[] = {"learner", "params", "rule", NULL};
 static const char *const rule_keys[] = {"column", "above", NULL};
@@ -46,6 +46,7 @@ static const char *const lookup_keys[] = {"file", "key", "value", NULL};
 static const char *const fair_keys[] = {"attribute", "privileged", "threshold", NULL};
 static const char *const boot_keys[] = {"resamples", "confidence", NULL};
 static const char *const explain_keys[] = {"shap", "permutation", "rows", "top", NULL};
+static const char *const nested_keys[] = {"outer", "inner", "trials", NULL};
 static const char *const learner_kinds[] = {"xgboost", "logistic", "linear", "kmeans", NULL};
 
 static int oom(cairn_error *err) { return cairn_error_set(err, CAIRN_ENOMEM, "out of memory"); }
@@ -191,6 +192,20 @@ static int object(ctx *c, const cairn_yaml_node *map, const char *key, json_t **
  * Sections
  * ---------------------------------------------------------------------------------------- */
 
+/* checkpoint: auto (0), none (-1) or every N rounds. */
+static int read_checkpoint(ctx *c, const cairn_yaml_node *m, int64_t *out)
+{
+    const cairn_yaml_node *v = get(m, "checkpoint");
+    *out = 0;
+    if (!v) return 0;
+    const char *s;
+    int rc = cairn_yaml_str(c->doc, v, "checkpoint", &s, c->err);
+    if (rc) return rc;
+    if (v->kind == CAIRN_YAML_SCALAR && !strcmp(s, "auto")) return 0;
+    if (v->kind == CAIRN_YAML_SCALAR && !strcmp(s, "none")) return *out = -1, 0;
+    return integer(c, m, "checkpoint", 1, 100000, out);
+}
+
 static int read_learner(ctx *c, const cairn_yaml_node *m, const char *what, cairn_train_learner *l)
 {
     int rc = check_keys(c, m, what, learner_keys);
@@ -202,6 +217,7 @@ static int read_learner(ctx *c, const cairn_yaml_node *m, const char *what, cair
     l->early_stopping = 20;
     if (rc == 0) rc = integer(c, m, "rounds", 1, 100000, &l->rounds);
     if (rc == 0) rc = integer(c, m, "early_stopping", 0, 100000, &l->early_stopping);
+    if (rc == 0) rc = read_checkpoint(c, m, &l->checkpoint_every);
     if (rc == 0) rc = object(c, m, "params", &l->params);
     if (rc == 0 && !l->params && !(l->params = json_object())) rc = oom(c->err);
     const cairn_yaml_node *s = get(m, "search");
@@ -482,6 +498,18 @@ static int read_config(ctx *c, const cairn_yaml_node *root)
         if (rc == 0) rc = boolean(c, ex, "permutation", &cfg->permutation);
         if (rc == 0) rc = integer(c, ex, "rows", 10, 10000000, &cfg->explain_rows);
         if (rc == 0) rc = integer(c, ex, "top", 1, 1000, &cfg->top_features);
+    }
+    const cairn_yaml_node *ne = get(root, "nested");
+    if (rc == 0 && ne) {
+        if (ne->kind != CAIRN_YAML_MAPPING) return perr(c, ne, "nested", "expected a mapping", NULL);
+        cfg->nested_outer = 5;
+        cfg->nested_inner = 3;
+        rc = check_keys(c, ne, "nested", nested_keys);
+        if (rc == 0) rc = integer(c, ne, "outer", 2, 100, &cfg->nested_outer);
+        if (rc == 0) rc = integer(c, ne, "inner", 2, 100, &cfg->nested_inner);
+        if (rc == 0) rc = integer(c, ne, "trials", 1, 100000, &cfg->nested_trials);
+        if (rc == 0 && cfg->task == CAIRN_TASK_CLUSTERING)
+            rc = perr(c, ne, "nested", "nested cross-validation needs a label (not clustering)", NULL);
     }
     return rc;
 }

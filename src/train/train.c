@@ -112,6 +112,16 @@ static int score(const job *j, const char *metric, const double *pred, int part,
     return cairn_metric_by_name(metric, &d, out, j->t.err);
 }
 
+int cairn__train_score(const cairn_trainer *t, const char *metric, const double *y, const double *pred, size_t n,
+                       double threshold, double *out)
+{
+    cairn_metric_data d;
+    cairn_metric_data_init(&d, y, pred, NULL, n);
+    d.threshold = threshold;
+    if (t->cfg->task == CAIRN_TASK_MULTICLASS) d.k = (size_t)t->num_class;
+    return cairn_metric_by_name(metric, &d, out, t->err);
+}
+
 static bool higher_is_better(const char *metric)
 {
     const cairn_metric_info *m = cairn_metric_find(metric);
@@ -265,6 +275,30 @@ static bool on_round(void *ud, const cairn_round_report *r)
     return true;
 }
 
+void cairn__train_learner_params(const cairn_trainer *t, const cairn_train_learner *l, const char *hyper_json,
+                                 cairn_learner_params *lp, double cw[2])
+{
+    cairn_learner_params_init(lp);
+    lp->learner = l->learner;
+    lp->objective = objective_of(t->cfg->task);
+    lp->num_class = t->cfg->task == CAIRN_TASK_MULTICLASS ? t->num_class : 0;
+    lp->hyper_json = hyper_json;
+    lp->seed = t->cfg->seed;
+    if (!strcmp(l->learner, "xgboost")) {
+        lp->rounds = l->rounds;
+        lp->early_stopping_rounds = l->early_stopping;
+    }
+    if (t->cfg->has_costs) { /* a cost matrix turns into class weights */
+        cw[0] = t->cfg->cost_fp - t->cfg->cost_tn;
+        cw[1] = t->cfg->cost_fn - t->cfg->cost_tp;
+        double mean = (cw[0] + cw[1]) / 2;
+        cw[0] /= mean;
+        cw[1] /= mean;
+        lp->class_weights = cw;
+        lp->nclass_weights = 2;
+    }
+}
+
 /* Fits the learner with the parameters params (a JSON object) under run `run`. */
 static int fit(job *j, const cairn_train_learner *l, const json_t *params, const char *run, fit_state *fs,
                cairn_model **out)
@@ -274,26 +308,8 @@ static int fit(job *j, const cairn_train_learner *l, const json_t *params, const
     cairn_buf_init(&hyper, 0);
     if (cairn_json_dump(params, 0, &hyper)) return oom(t->err);
     cairn_learner_params lp;
-    cairn_learner_params_init(&lp);
-    lp.learner = l->learner;
-    lp.objective = objective_of(t->cfg->task);
-    lp.num_class = t->cfg->task == CAIRN_TASK_MULTICLASS ? t->num_class : 0;
-    lp.hyper_json = hyper.data;
-    lp.seed = t->cfg->seed;
-    if (!strcmp(l->learner, "xgboost")) {
-        lp.rounds = l->rounds;
-        lp.early_stopping_rounds = l->early_stopping;
-    }
     double cw[2];
-    if (t->cfg->has_costs) { /* a cost matrix turns into class weights */
-        cw[0] = t->cfg->cost_fp - t->cfg->cost_tn;
-        cw[1] = t->cfg->cost_fn - t->cfg->cost_tp;
-        double mean = (cw[0] + cw[1]) / 2;
-        cw[0] /= mean;
-        cw[1] /= mean;
-        lp.class_weights = cw;
-        lp.nclass_weights = 2;
-    }
+    cairn__train_learner_params(t, l, hyper.data, &lp, cw);
     lp.on_round = on_round;
     lp.round_ud = fs;
     lp.progress = j->opts->progress;

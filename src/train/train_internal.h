@@ -46,6 +46,35 @@ typedef struct cairn_trainer {
 } cairn_trainer;
 
 int cairn__train_prepare(cairn_trainer *t);
+
+/* src/train/train.c: the learner parameters train.c fits l with (objective, classes, rounds,
+ * patience, seed, and the cost matrix as class weights in cw), hyper_json borrowed; callbacks
+ * and init_model left unset. */
+void cairn__train_learner_params(const cairn_trainer *t, const cairn_train_learner *l, const char *hyper_json,
+                                 cairn_learner_params *lp, double cw[2]);
+/* A metric (include/cairn/metrics.h name) of predictions pred (n scores, or n x num_class
+ * probabilities for multiclass) against labels y, at threshold for label metrics. */
+int cairn__train_score(const cairn_trainer *t, const char *metric, const double *y, const double *pred, size_t n,
+                       double threshold, double *out);
+
+/* src/train/nested.c: nested cross-validation of learner l over the development rows (the
+ * training and validation parts), as configured by cfg->nested_*. Outer folds: temporal splits
+ * chain forward in time (fold i is tested on the i-th of outer + 1 time blocks after training on
+ * the earlier ones), grouped splits keep groups whole, classification is stratified, regression
+ * random. For each outer fold, every trial of l's search (or l's fixed parameters alone) is
+ * scored by the mean of cfg->select_metric over the inner folds of the outer training rows; the
+ * best trial is refitted on all outer training rows and scored on the outer test rows. *out gets
+ * {"outer", "inner", "trials", "metric", "folds": [{"fold", "train_rows", "test_rows", "params",
+ * "inner_score", "outer_score", "rounds"}], "mean", "std", "inner_mean"} (inner_mean: the mean of
+ * the chosen trials' inner scores, the optimistic estimate nested CV corrects). log (may be NULL)
+ * gets one line per outer fold. */
+int cairn__train_nested(cairn_trainer *t, const cairn_train_learner *l, void (*log)(void *ud, const char *line),
+                        void *log_ud, json_t **out);
+
+/* src/train/cluster.c: a whole clustering job (cfg->task == CAIRN_TASK_CLUSTERING): what
+ * cairn_train does for it (include/cairn/train.h). */
+int cairn__train_clustering(cairn_home *home, const cairn_train_config *cfg, const cairn_train_options *opts,
+                            cairn_train_result *result, cairn_error *err);
 void cairn__train_prepare_release(cairn_trainer *t);
 
 #endif /* CAIRN_TRAIN_INTERNAL_H */

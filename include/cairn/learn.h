@@ -105,6 +105,10 @@ typedef bool (*cairn_round_fn)(void *ud, const cairn_round_report *report);
 
 typedef struct cairn_model cairn_model;
 
+/* Called at each checkpoint round with a snapshot of the model so far (borrowed for the call;
+ * cairn_model_save it to keep it). Return false to fail the fit (CAIRN_ECANCELED). */
+typedef bool (*cairn_checkpoint_fn)(void *ud, int64_t rounds, const cairn_model *snapshot);
+
 typedef struct cairn_learner_params {
     const char *learner; /* "xgboost", "logistic", "linear", "kmeans" */
     cairn_objective objective;
@@ -122,6 +126,18 @@ typedef struct cairn_learner_params {
     const cairn_model *init_model; /* xgboost: continue training this model (borrowed) */
     cairn_round_fn on_round;
     void *round_ud;
+    /* xgboost checkpoints: after each round count listed in checkpoints[] (ascending, within
+     * the rounds this fit adds, counting an init_model's rounds), a snapshot goes to
+     * on_checkpoint. The snapshot carries the early-stopping state (best round and value), so
+     * that a fit continued from it (init_model) stops, slices and reports as this one would.
+     * At each checkpoint the booster is rebuilt from the snapshot's bytes, so training on from
+     * a checkpoint in another process (init_model = the snapshot, the same data and params,
+     * the same later checkpoints) gives the same trees, bit for bit, as not stopping, with row
+     * and column sampling too. */
+    const int64_t *checkpoints;
+    size_t ncheckpoints;
+    cairn_checkpoint_fn on_checkpoint;
+    void *checkpoint_ud;
     cairn_progress_fn progress; /* stage "train", done/total rounds; false = cancel */
     void *progress_ud;
 } cairn_learner_params;

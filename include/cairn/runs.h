@@ -159,6 +159,9 @@ int cairn_run_create(cairn_home *home, const cairn_run_options *opts, char id[CA
  * already updates its status and end time (a KILLED run that was in fact alive may still
  * finish). */
 int cairn_run_end(cairn_home *home, const char *run_id, cairn_run_status status, cairn_error *err);
+/* Makes an ended run RUNNING again, owned by this process (its host, pid and CPU start
+ * tags are this process's): a resumed job or trial carries on under its own run. */
+int cairn_run_reopen(cairn_home *home, const char *run_id, cairn_error *err);
 /* Records the calling process's resources as tags: cairn.system.cpu_s (user + system CPU
  * since cairn_run_create, when the run was created by this process; since the process
  * started otherwise), cairn.system.wall_s (now - start), cairn.system.peak_rss_mb (the

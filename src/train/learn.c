@@ -678,6 +678,18 @@ static int model_new(const cairn__learner *l, cairn_objective obj, int num_class
     return 0;
 }
 
+int cairn__model_shell(const cairn_model *m, cairn_model **out)
+{
+    cairn_matrix shape = {0, m->num_features, NULL, m->names};
+    int rc = model_new(m->learner, m->objective, m->num_class, &shape, out);
+    if (rc) return rc;
+    (*out)->hyper = m->hyper ? json_incref(m->hyper) : NULL;
+    (*out)->info = m->info;
+    memcpy((*out)->metric, m->metric, sizeof m->metric);
+    (*out)->info.metric = (*out)->metric;
+    return 0;
+}
+
 static int check_params(const cairn_learner_params *p, const cairn__learner **l, cairn_error *err)
 {
     *l = learner_find(p->learner);

@@ -60,6 +60,10 @@ extern const cairn__learner cairn__learner_logistic;
 extern const cairn__learner cairn__learner_linear;
 extern const cairn__learner cairn__learner_kmeans;
 
+/* A new model with m's learner, objective, classes, names, hyper-parameters and info, and no
+ * state (the learner fills it): a snapshot's shell. CAIRN_ENOMEM. */
+int cairn__model_shell(const cairn_model *m, cairn_model **out);
+
 /* Columns of a prediction of this kind, or 0 when the learner cannot make it. */
 int64_t cairn__predict_cols(const cairn_model *m, cairn_predict_kind kind);
 

@@ -695,6 +695,7 @@ typedef struct run_ref {
 static int run_lookup(cairn_catalog *cat, const char *id, run_ref *ref, cairn_error *err)
 {
     cairn_stmt *st;
+    *ref = (run_ref){0};
     int rc = sql_open(cat, &st, err, "SELECT num, experiment_id, start_us FROM runs WHERE id = ?",
                       "s", id);
     if (rc) return rc;
@@ -797,6 +798,27 @@ int cairn_run_create(cairn_home *home, const cairn_run_options *opts, char id[CA
     rc = in_txn(home, create_txn, &a, err);
     if (rc == 0) memcpy(id, a.id, sizeof a.id);
     return rc;
+}
+
+static int reopen_txn(cairn_catalog *cat, void *ud, cairn_error *err)
+{
+    run_ref ref;
+    int rc = run_lookup(cat, ud, &ref, err);
+    if (rc == 0)
+        rc = sql_exec(cat, err, "UPDATE runs SET status = 'RUNNING', end_us = NULL WHERE num = ?", "i",
+                      ref.num);
+    /* this process owns it now: the reaper and the CPU accounting look at these */
+    if (rc == 0)
+        rc = sql_exec(cat, err, "DELETE FROM run_tags WHERE run_num = ? AND key IN ('cairn.host', "
+                      "'cairn.pid', 'cairn.pid_start', 'cairn.cpu_start_us', 'cairn.version')", "i", ref.num);
+    if (rc == 0) rc = system_tags(cat, ref.num, err);
+    return rc;
+}
+
+int cairn_run_reopen(cairn_home *home, const char *run_id, cairn_error *err)
+{
+    int rc = check_run_id(run_id, err);
+    return rc ? rc : in_txn(home, reopen_txn, (void *)run_id, err);
 }
 
 typedef struct end_args {

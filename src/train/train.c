@@ -142,9 +142,22 @@ static int log_metric(job *j, const char *run, const char *key, double v, int64_
     return cairn_run_log_metric(j->t.home, run, key, v, step, cairn_now_us() / 1000, j->t.err);
 }
 
+/* Whether run `id` holds a checkpoint (tag cairn.checkpoint). */
+static int has_checkpoint(job *j, const char *id, bool *yes)
+{
+    cairn_runs r = {0};
+    int rc = cairn_run_get(j->t.home, id, &r, j->t.err);
+    *yes = false;
+    for (size_t i = 0; rc == 0 && r.count && i < r.items[0].ntags; i++)
+        if (!strcmp(r.items[0].tags[i].key, "cairn.checkpoint")) *yes = true;
+    cairn_runs_release(&r);
+    return rc;
+}
+
 /* A child run of parent keyed by `trial_key`: the existing one (*status its state) or a new
- * one (*status RUNNING). An unfinished one is reused when `reuse` (a candidate, whose
- * finished trials hang under it), else ended as killed and replaced (a trial, which starts
+ * one (*status RUNNING). An unfinished one is reopened and carried on when `reuse` (a
+ * candidate, whose finished trials hang under it) or when it holds a checkpoint (a trial
+ * interrupted after one); otherwise it is ended as killed and replaced (a trial that starts
  * over). */
 static int child_run(job *j, const char *parent, const char *trial_key, const char *name, char id[CAIRN_RUN_ID_LEN + 1],
                      cairn_run_status *status, bool reuse)
@@ -155,9 +168,11 @@ static int child_run(job *j, const char *parent, const char *trial_key, const ch
         id[0] = 0;
         rc = 0;
     }
-    if (rc == 0 && id[0] && *status != CAIRN_RUN_FINISHED && reuse) {
+    bool carry_on = reuse;
+    if (rc == 0 && id[0] && *status != CAIRN_RUN_FINISHED && !reuse) rc = has_checkpoint(j, id, &carry_on);
+    if (rc == 0 && id[0] && *status != CAIRN_RUN_FINISHED && carry_on) {
         *status = CAIRN_RUN_RUNNING;
-        return 0;
+        return cairn_run_reopen(j->t.home, id, j->t.err);
     }
     if (rc == 0 && id[0] && *status != CAIRN_RUN_FINISHED) {
         /* an unfinished one is trained again under a new run; the old one is marked killed */
@@ -196,6 +211,7 @@ static int job_run(job *j, bool *resumed)
             *resumed = true;
         }
     cairn_runs_release(&runs);
+    if (rc == 0 && *resumed) rc = cairn_run_reopen(t->home, j->run_id, t->err);
     if (rc || *resumed) return rc;
     cairn_run_kv tag = {"cairn.job", j->key};
     cairn_run_options o = {.experiment = t->cfg->experiment, .name = "train", .source = j->opts->source,
@@ -236,15 +252,79 @@ typedef struct fit_state {
     const cairn_pruner *pruner;
     cairn_trial_record *history; /* the search's trials so far, this one last */
     size_t nhistory;
-    int64_t *steps;
+    int64_t *steps;              /* the validation metric by round, for the pruner */
     double *values;
     size_t n, cap;
     bool pruned;
     int64_t pruned_rung;
-    cairn_run_metric *batch;     /* per-round metrics, written at the end in one batch */
-    size_t nbatch, capbatch;
+    cairn_run_metric *batch;     /* per-round metrics, written at checkpoints and at the end */
+    size_t nbatch, capbatch, flushed;
     char key[64];
+    int checkpoint_rc;           /* why a checkpoint failed (the error is in the job's) */
 } fit_state;
+
+/* Writes the per-round metrics not yet written, and with them (same transaction, when the
+ * batch is small enough to be one) the tags given. */
+static int flush_metrics(fit_state *fs, const cairn_run_kv *tags, size_t ntags)
+{
+    cairn_trainer *t = &fs->j->t;
+    int rc = 0;
+    do {
+        size_t left = fs->nbatch - fs->flushed, take = left < 1000 ? left : 1000;
+        cairn_run_batch b = {.metrics = fs->batch + fs->flushed, .nmetrics = take};
+        if (take == left) b.tags = tags, b.ntags = ntags;
+        if (!b.nmetrics && !b.ntags) break;
+        rc = cairn_run_log_batch(t->home, fs->run, &b, t->err);
+        if (rc == 0) fs->flushed += take;
+    } while (rc == 0 && fs->flushed < fs->nbatch);
+    return rc;
+}
+
+/* A checkpoint: the snapshot as an artifact, then its round count as tag cairn.checkpoint
+ * together with the metrics of the rounds up to it, so that the tag never names a snapshot
+ * that is not stored, nor a round whose metrics are missing. */
+static bool on_checkpoint(void *ud, int64_t rounds, const cairn_model *snap)
+{
+    fit_state *fs = ud;
+    cairn_trainer *t = &fs->j->t;
+    char path[64], text[32], obj[65];
+    snprintf(path, sizeof path, "checkpoint/round-%06lld.cairn", (long long)rounds);
+    snprintf(text, sizeof text, "%lld", (long long)rounds);
+    cairn_buf b;
+    cairn_buf_init(&b, 0);
+    int rc = cairn_model_save(snap, &b, t->err);
+    if (rc == 0) rc = cairn_run_log_artifact(t->home, fs->run, path, b.data, b.len, obj, t->err);
+    cairn_buf_release(&b);
+    cairn_run_kv tag = {"cairn.checkpoint", text};
+    if (rc == 0) rc = flush_metrics(fs, &tag, 1);
+    fs->checkpoint_rc = rc;
+    return rc == 0;
+}
+
+/* The checkpoint rounds of learner l (xgboost only), ascending, in *out (cairn_free). */
+static int checkpoint_rounds(job *j, const cairn_train_learner *l, int64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (strcmp(l->learner, "xgboost") || l->checkpoint_every < 0) return 0;
+    int64_t every = l->checkpoint_every;
+    size_t count = 0;
+    if (every > 0) count = (size_t)((l->rounds - 1) / every);
+    else
+        for (int64_t r = l->rounds / 4; r >= 8; r /= 4) count++;
+    if (!count) return 0;
+    int64_t *c = cairn_malloc(count * sizeof *c);
+    if (!c) return oom(j->t.err);
+    if (every > 0)
+        for (size_t i = 0; i < count; i++) c[i] = (int64_t)(i + 1) * every;
+    else {
+        size_t i = count;
+        for (int64_t r = l->rounds / 4; r >= 8; r /= 4) c[--i] = r;
+    }
+    *out = c;
+    *n = count;
+    return 0;
+}
 
 static bool on_round(void *ud, const cairn_round_report *r)
 {
@@ -299,9 +379,10 @@ void cairn__train_learner_params(const cairn_trainer *t, const cairn_train_learn
     }
 }
 
-/* Fits the learner with the parameters params (a JSON object) under run `run`. */
+/* Fits the learner with the parameters params (a JSON object) under run `run`, on from
+ * `init` (a checkpoint of that run, or NULL). */
 static int fit(job *j, const cairn_train_learner *l, const json_t *params, const char *run, fit_state *fs,
-               cairn_model **out)
+               const cairn_model *init, cairn_model **out)
 {
     cairn_trainer *t = &j->t;
     cairn_buf hyper;
@@ -310,6 +391,19 @@ static int fit(job *j, const cairn_train_learner *l, const json_t *params, const
     cairn_learner_params lp;
     double cw[2];
     cairn__train_learner_params(t, l, hyper.data, &lp, cw);
+    int64_t *cps = NULL;
+    size_t ncps = 0;
+    int rc = checkpoint_rounds(j, l, &cps, &ncps);
+    if (init) {
+        cairn_model_info info;
+        cairn_model_info_get(init, &info);
+        lp.init_model = init;
+        lp.rounds = l->rounds - info.rounds;
+    }
+    lp.checkpoints = cps;
+    lp.ncheckpoints = ncps;
+    lp.on_checkpoint = on_checkpoint;
+    lp.checkpoint_ud = fs;
     lp.on_round = on_round;
     lp.round_ud = fs;
     lp.progress = j->opts->progress;
@@ -318,15 +412,59 @@ static int fit(job *j, const cairn_train_learner *l, const json_t *params, const
     fs->run = run;
     cairn_learn_data tr = {&t->x[CAIRN_PART_TRAIN], t->yp[CAIRN_PART_TRAIN], NULL};
     cairn_learn_data va = {&t->x[CAIRN_PART_VALID], t->yp[CAIRN_PART_VALID], NULL};
-    int rc = cairn_model_fit(&tr, &va, &lp, out, t->err);
+    if (rc == 0) rc = cairn_model_fit(&tr, &va, &lp, out, t->err);
+    if (rc && fs->checkpoint_rc) rc = fs->checkpoint_rc; /* the real error, not "canceled" */
     cairn_buf_release(&hyper);
-    if (rc == 0 && fs->nbatch) {
-        cairn_run_batch b = {.metrics = fs->batch, .nmetrics = fs->nbatch};
-        for (size_t off = 0; rc == 0 && off < fs->nbatch; off += 1000) {
-            b.metrics = fs->batch + off;
-            b.nmetrics = fs->nbatch - off < 1000 ? fs->nbatch - off : 1000;
-            rc = cairn_run_log_batch(t->home, run, &b, t->err);
+    cairn_free(cps);
+    if (rc == 0) rc = flush_metrics(fs, NULL, 0);
+    return rc;
+}
+
+/* Reads run `run`'s checkpoint, when it has one: *model the snapshot (NULL when none), and
+ * fs's validation series up to it (the pruner's view of the rounds already done). */
+static int read_checkpoint(job *j, const char *run, fit_state *fs, cairn_model **model)
+{
+    *model = NULL;
+    cairn_runs r = {0};
+    int rc = cairn_run_get(j->t.home, run, &r, j->t.err);
+    const char *cp = NULL, *series = NULL;
+    for (size_t i = 0; rc == 0 && r.count && i < r.items[0].ntags; i++)
+        if (!strcmp(r.items[0].tags[i].key, "cairn.checkpoint")) cp = r.items[0].tags[i].value;
+    for (size_t i = 0; rc == 0 && r.count && i < r.items[0].nmetrics; i++)
+        if (!strncmp(r.items[0].metrics[i].key, "valid_", 6) && strcmp(r.items[0].metrics[i].key, "valid_score"))
+            series = r.items[0].metrics[i].key;
+    int64_t rounds = cp ? strtoll(cp, NULL, 10) : 0;
+    char path[64];
+    snprintf(path, sizeof path, "checkpoint/round-%06lld.cairn", (long long)rounds);
+    cairn_buf b;
+    cairn_buf_init(&b, 0);
+    if (rc == 0 && cp) rc = cairn_run_artifact_get(j->t.home, run, path, &b, j->t.err);
+    if (rc == 0 && cp) rc = cairn_model_load(b.data, b.len, model, j->t.err);
+    cairn_buf_release(&b);
+    cairn_metric_point *pts = NULL;
+    size_t npts = 0;
+    if (rc == 0 && cp && series) rc = cairn_run_metric_history(j->t.home, run, series, &pts, &npts, j->t.err);
+    /* the points up to the checkpoint; a step logged twice (a batch cut short) counts once */
+    for (size_t i = 0; rc == 0 && i < npts; i++) {
+        if (pts[i].step > rounds) continue;
+        if (fs->n && fs->steps[fs->n - 1] == pts[i].step) {
+            fs->values[fs->n - 1] = pts[i].value;
+            continue;
         }
+        if (cairn_grow((void **)&fs->steps, &fs->cap, fs->n + 1, sizeof *fs->steps) ||
+            !(fs->values = cairn_realloc(fs->values, fs->cap * sizeof *fs->values))) {
+            rc = oom(j->t.err);
+            break;
+        }
+        fs->steps[fs->n] = pts[i].step;
+        fs->values[fs->n] = pts[i].value;
+        fs->n++;
+    }
+    cairn_free(pts);
+    cairn_runs_release(&r);
+    if (rc) {
+        cairn_model_free(*model);
+        *model = NULL;
     }
     return rc;
 }
@@ -506,6 +644,14 @@ static int run_trial(job *j, candidate *c, const cairn_search_space *space, cair
     /* fit, with the pruner watching every round */
     fit_state fs = {.pruner = pruner, .history = hist, .nhistory = nhist + 1};
     hist[nhist] = (cairn_trial_record){.number = number, .state = CAIRN_TRIAL_RUNNING};
+    cairn_model *init = NULL;
+    if (rc == 0) rc = read_checkpoint(j, id, &fs, &init);
+    if (rc == 0 && init) {
+        cairn_model_info info;
+        cairn_model_info_get(init, &info);
+        say(j, "  %s trial %lld: interrupted before, on from its checkpoint at round %lld", l->name, (long long)number,
+            (long long)info.rounds);
+    }
     const char *k;
     json_t *v;
     json_object_foreach(params, k, v)
@@ -516,7 +662,8 @@ static int run_trial(job *j, candidate *c, const cairn_search_space *space, cair
         cairn_buf_release(&b);
     }
     cairn_model *m = NULL;
-    if (rc == 0) rc = fit(j, l, params, id, &fs, &m);
+    if (rc == 0) rc = fit(j, l, params, id, &fs, init, &m);
+    cairn_model_free(init);
     if (rc == 0 && fs.pruned) {
         *state = CAIRN_TRIAL_PRUNED;
         *value = fs.n ? fs.values[fs.n - 1] : NAN;
@@ -647,8 +794,16 @@ static int train_candidate(job *j, candidate *c)
         rc = search(j, c);
     } else {
         fit_state fs = {0};
+        cairn_model *init = NULL;
         c->params = json_deep_copy(l->params);
-        rc = c->params ? fit(j, l, l->params, c->run_id, &fs, &c->model) : oom(j->t.err);
+        rc = c->params ? read_checkpoint(j, c->run_id, &fs, &init) : oom(j->t.err);
+        if (rc == 0 && init) {
+            cairn_model_info info;
+            cairn_model_info_get(init, &info);
+            say(j, "%s: interrupted before, on from its checkpoint at round %lld", l->name, (long long)info.rounds);
+        }
+        if (rc == 0) rc = fit(j, l, l->params, c->run_id, &fs, init, &c->model);
+        cairn_model_free(init);
         fit_state_release(&fs);
         if (rc == 0) rc = valid_score(j, c->model, &c->valid_score);
     }

@@ -15,11 +15,15 @@
  *
  * Continuing (params.init_model): the booster is loaded from the init model's UBJ bytes and
  * updated from round r = its boosted rounds on. Without row or column sampling this equals
- * training straight through bit for bit. With subsample or colsample_* < 1 it does not:
- * XGBoost's samplers draw from generators that are seeded when the updater is first built
- * and are not saved with the model (seed_per_iteration does not cover them in 1.7), so the
- * continued model is a valid model for the same parameters, deterministic for the same
- * checkpoint, but not the same trees.
+ * training straight through (predictions within float rounding: the cached margins are summed
+ * in another order). With subsample or colsample_* < 1 it does not: XGBoost's samplers draw
+ * from generators seeded when a booster's updater is first built, which a saved model does not
+ * carry (seed_per_iteration does not cover them in 1.7).
+ * Checkpoints (params.checkpoints) make stopping and continuing exact: at each checkpoint round
+ * the booster is saved (with the early-stopping state as attributes), handed out as a snapshot
+ * and replaced by a booster rebuilt from those bytes over the same data, exactly as a continued
+ * fit builds its booster. The uninterrupted fit and one continued from any of its checkpoints
+ * then build updaters at the same rounds from the same bytes: same trees, bit for bit.
  *
  * Predict: VALUE and MARGIN by inplace prediction from the dense matrix (no DMatrix; config
  * with "cache_id":0 and "missing":NaN, as 1.7 requires); SHAP (type 2, exact TreeSHAP) needs
@@ -369,10 +373,17 @@ typedef struct loop_state {
     char metric[64];
 } loop_state;
 
-static int run_rounds(BoosterHandle b, DMatrixHandle dtrain, DMatrixHandle dvalid,
-                      const cairn__fit *f, loop_state *ls, cairn_error *err)
+static int checkpoint(BoosterHandle *bp, DMatrixHandle *dm, bst_ulong ndm, const cairn_model *m,
+                      const cairn__fit *f, const loop_state *ls, int64_t rounds, cairn_error *err);
+
+static int run_rounds(BoosterHandle *bp, DMatrixHandle *dm, cairn_model *m, const cairn__fit *f,
+                      loop_state *ls, cairn_error *err)
 {
     const cairn_learner_params *p = f->params;
+    DMatrixHandle dtrain = dm[0], dvalid = dm[1];
+    BoosterHandle b = *bp;
+    size_t next = 0; /* the next checkpoint */
+    while (next < p->ncheckpoints && p->checkpoints[next] <= ls->start) next++;
     DMatrixHandle sets[2];
     const char *names[2];
     bst_ulong nsets = 0;
@@ -416,6 +427,12 @@ static int run_rounds(BoosterHandle b, DMatrixHandle dtrain, DMatrixHandle dvali
         if (ls->patience > 0 && r - ls->best_round >= ls->patience) {
             ls->stopped_early = true;
             return 0;
+        }
+        if (next < p->ncheckpoints && p->checkpoints[next] == r + 1 && r + 1 < ls->end) {
+            next++;
+            int rc = checkpoint(bp, dm, dvalid ? 2 : 1, m, f, ls, r + 1, err);
+            if (rc) return rc;
+            b = *bp;
         }
     }
     return 0;
@@ -461,6 +478,83 @@ static int warm_up(BoosterHandle b, int64_t k, cairn_error *err)
     return rc;
 }
 
+/* The early-stopping state a checkpoint carries, as booster attributes (removed from finished
+ * models). The value is written as a hexadecimal float so that it reads back exactly. */
+#define ATTR_BEST_ROUND "cairn_checkpoint_best_round"
+#define ATTR_BEST_VALUE "cairn_checkpoint_best_value"
+
+static int put_stopping(BoosterHandle b, const loop_state *ls, cairn_error *err)
+{
+    char round[32], value[64];
+    if (ls->best_round < 0) return 0;
+    snprintf(round, sizeof round, "%lld", (long long)ls->best_round);
+    snprintf(value, sizeof value, "%a", ls->best_value);
+    if (XGBoosterSetAttr(b, ATTR_BEST_ROUND, round) || XGBoosterSetAttr(b, ATTR_BEST_VALUE, value))
+        return xgb_fail(err, "writing the checkpoint's attributes");
+    return 0;
+}
+
+/* Restores what put_stopping saved in a continued model; nothing when it has none. */
+static int get_stopping(BoosterHandle b, loop_state *ls, cairn_error *err)
+{
+    const char *round, *value;
+    int has_round = 0, has_value = 0;
+    if (XGBoosterGetAttr(b, ATTR_BEST_ROUND, &round, &has_round))
+        return xgb_fail(err, "reading the model's attributes");
+    if (has_round) {
+        ls->best_round = strtoll(round, NULL, 10);
+        if (XGBoosterGetAttr(b, ATTR_BEST_VALUE, &value, &has_value))
+            return xgb_fail(err, "reading the model's attributes");
+        ls->best_value = has_value ? strtod(value, NULL) : NAN;
+    }
+    return 0;
+}
+
+static int xgb_load(cairn_model *m, const json_t *header, const char *native, size_t len,
+                    cairn_error *err);
+
+/* A checkpoint after `rounds` rounds: the booster's bytes with the early-stopping state go to
+ * on_checkpoint as a model, and training goes on in a new booster built from those bytes,
+ * exactly as a fit continued from the snapshot would build it (create over the same data,
+ * load, set the parameters). So a run stopped after a checkpoint and continued from it grows
+ * the same trees as one that never stopped: XGBoost's row and column samplers are seeded when
+ * a booster's updater is built, and here both paths build one at the same rounds. */
+static int checkpoint(BoosterHandle *bp, DMatrixHandle *dm, bst_ulong ndm, const cairn_model *m,
+                      const cairn__fit *f, const loop_state *ls, int64_t rounds, cairn_error *err)
+{
+    cairn_buf bytes;
+    cairn_buf_init(&bytes, 0);
+    BoosterHandle nb = NULL;
+    cairn_model *snap = NULL;
+    int rc = put_stopping(*bp, ls, err);
+    if (rc == 0) rc = save_ubj(*bp, &bytes, err);
+    if (rc == 0 && XGBoosterCreate(dm, ndm, &nb)) rc = xgb_fail(err, "creating a booster");
+    if (rc == 0 && XGBoosterLoadModelFromBuffer(nb, bytes.data, (bst_ulong)bytes.len))
+        rc = xgb_fail(err, "reloading the checkpoint");
+    if (rc == 0) rc = set_params(nb, m, f, err);
+    if (rc) {
+        if (nb) XGBoosterFree(nb);
+        cairn_buf_release(&bytes);
+        return rc;
+    }
+    XGBoosterFree(*bp);
+    *bp = nb;
+    if (cairn__model_shell(m, &snap)) rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (rc == 0) {
+        snap->info.rounds = rounds;
+        snap->info.best_round = ls->best_round;
+        snap->info.best_score = ls->best_round >= 0 ? ls->best_value : NAN;
+        snprintf(snap->metric, sizeof snap->metric, "%s", ls->metric);
+        rc = xgb_load(snap, NULL, bytes.data, bytes.len, err);
+    }
+    if (rc == 0 && !f->params->on_checkpoint(f->params->checkpoint_ud, rounds, snap))
+        rc = cairn_error_set(err, CAIRN_ECANCELED, "checkpoint at round %lld failed",
+                             (long long)rounds);
+    cairn_model_free(snap);
+    cairn_buf_release(&bytes);
+    return rc;
+}
+
 static int copy_init_model(BoosterHandle b, const cairn_model *m, const cairn_model *init,
                            cairn_error *err)
 {
@@ -501,6 +595,9 @@ static int finish_booster(BoosterHandle *bp, cairn_model *m, const cairn__fit *f
         rounds = (int)ls->best_round + 1;
     }
     char text[64];
+    if (rc == 0 && (XGBoosterSetAttr(*bp, ATTR_BEST_ROUND, NULL) ||
+                    XGBoosterSetAttr(*bp, ATTR_BEST_VALUE, NULL)))
+        rc = xgb_fail(err, "attributes");
     if (rc == 0 && ls->best_round >= 0) {
         snprintf(text, sizeof text, "%lld", (long long)ls->best_round);
         if (XGBoosterSetAttr(*bp, "best_iteration", text)) rc = xgb_fail(err, "attributes");
@@ -561,12 +658,13 @@ static int xgb_fit(cairn_model *m, const cairn__fit *f, cairn_error *err)
     if (rc == 0 && XGBoosterCreate(dm, f->valid ? 2 : 1, &b))
         rc = xgb_fail(err, "creating a booster");
     if (rc == 0 && f->params->init_model) rc = copy_init_model(b, m, f->params->init_model, err);
+    if (rc == 0 && f->params->init_model) rc = get_stopping(b, &ls, err);
     int done = 0;
     if (rc == 0 && XGBoosterBoostedRounds(b, &done)) rc = xgb_fail(err, "counting rounds");
     ls.start = done;
     ls.end += done;
     if (rc == 0) rc = set_params(b, m, f, err);
-    if (rc == 0) rc = run_rounds(b, dm[0], dm[1], f, &ls, err);
+    if (rc == 0) rc = run_rounds(&b, dm, m, f, &ls, err);
     if (rc == 0) rc = finish_booster(&b, m, f, &ls, err);
     if (dm[0]) XGDMatrixFree(dm[0]);
     if (dm[1]) XGDMatrixFree(dm[1]);

@@ -124,6 +124,60 @@ for m in roc_auc log_loss brier; do
 done
 check "same trials pruned" test "$(jget leaderboard[0].search.pruned <<<"$out")" = "$(jget leaderboard[0].search.pruned < "$tmp/report1.json")"
 
+# a trial killed after a checkpoint carries on from it, under the same run, and the search
+# ends with exactly the metrics of an uninterrupted one (row and column sampling included)
+cat > "$tmp/ckpt.yaml" <<EOF
+experiment: ckpt
+training_set: $tmp/data.csv
+label: label
+time: ts
+split: {train: [2001-01-01, 2001-05-01], validation: [2001-05-01, 2001-06-01], test: [2001-06-01, 2001-07-01]}
+learners:
+  - name: gbt
+    learner: xgboost
+    params: {eta: 0.02, subsample: 0.8, colsample_bytree: 0.8}
+    rounds: 1500
+    early_stopping: 0
+    checkpoint: 300
+    search: {sampler: grid, pruner: none, space: {max_depth: [5, 6]}}
+baseline: {learner: logistic}
+bootstrap: {resamples: 50}
+explain: {shap: false, permutation: false}
+EOF
+export CAIRN_HOME="$tmp/home4"
+"$cairn" --quiet init
+run "$cairn" --json train "$tmp/ckpt.yaml"
+check "checkpointed search exits 0 ($err)" test "$rc" = 0
+echo "$out" > "$tmp/ckpt1.json"
+export CAIRN_HOME="$tmp/home5"
+"$cairn" --quiet init
+"$cairn" train "$tmp/ckpt.yaml" >"$tmp/ck.out" 2>"$tmp/ck.err" &
+pid=$!
+trial1=""; at=0
+for _ in $(seq 1200); do
+    kill -0 "$pid" 2>/dev/null || break
+    [ -n "$trial1" ] || trial1=$("$cairn" --json runs list ckpt --tag cairn.trial=1 2>/dev/null | jget 'runs.length?runs[0].id:""' 2>/dev/null)
+    if [ -n "$trial1" ]; then
+        at=$("$cairn" --json runs show "$trial1" 2>/dev/null | jget 'tags["cairn.checkpoint"]||0' 2>/dev/null)
+        [ "${at:-0}" -ge 300 ] 2>/dev/null && break
+    fi
+    sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+check "killed after trial 1's checkpoint ($at)" test "${at:-0}" -ge 300
+check "killed before trial 1 ended" test "$(grep -c 'gbt trial 1: complete' "$tmp/ck.err")" = 0
+run "$cairn" --json train "$tmp/ckpt.yaml"
+check "carry-on exits 0 ($err)" test "$rc" = 0
+check "trial 0 read back" has "$err" "gbt trial 0: complete"
+check "trial 1 on from its checkpoint" grep -qE "gbt trial 1: interrupted before, on from its checkpoint at round (300|600|900|1200)" <<<"$err"
+for m in roc_auc log_loss brier; do
+    check "carried-on $m equals the uninterrupted run's" test "$(jget "leaderboard[0].test.$m.value" <<<"$out")" = "$(jget "leaderboard[0].test.$m.value" < "$tmp/ckpt1.json")"
+done
+run "$cairn" --json runs show "$trial1"
+check "trial 1 finished under its first run" test "$(jget status <<<"$out")" = FINISHED
+check "trial 1 owned by the process that finished it" test "$(jget 'tags["cairn.pid"]' <<<"$out")" != "$pid"
+check "its series has each round once" test "$(jget 'metrics.valid_logloss.count' <<<"$out")" = 1500
+
 # regression and multiclass on the same data: x3 is noise (R^2 near 0, the gate fails), the
 # label as two classes
 for task in regression multiclass; do

@@ -408,6 +408,116 @@ static void test_continue_equals_straight(void **state)
     ds_free(&te);
 }
 
+/* Checkpoints: every snapshot, continued in a fresh fit, ends in the very model the
+ * uninterrupted fit made (bytes equal), with row and column sampling and early stopping. */
+typedef struct snapshots {
+    int64_t rounds[64];
+    cairn_buf bytes[64];
+    size_t n;
+    int64_t fail_at;
+} snapshots;
+
+static bool keep_snapshot(void *ud, int64_t rounds, const cairn_model *snap)
+{
+    snapshots *s = ud;
+    if (rounds == s->fail_at) return false;
+    cairn_model_info info;
+    cairn_model_info_get(snap, &info);
+    assert_int_equal(info.rounds, rounds);
+    assert_true(s->n < 64);
+    s->rounds[s->n] = rounds;
+    save(snap, &s->bytes[s->n]);
+    s->n++;
+    return true;
+}
+
+static void snapshots_release(snapshots *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        cairn_buf_release(&s->bytes[i]);
+    s->n = 0;
+}
+
+static void check_resume_from_every_snapshot(const char *hyper, int64_t rounds, int64_t patience,
+                                             const int64_t *cps, size_t ncps, bool expect_early)
+{
+    dataset tr, va;
+    ds_make(&tr, BIN, 1500, 21);
+    ds_make(&va, BIN, 600, 22);
+    cairn_learner_params p;
+    params_for(&p, BIN, hyper, rounds);
+    p.early_stopping_rounds = patience;
+    p.checkpoints = cps;
+    p.ncheckpoints = ncps;
+    p.on_checkpoint = keep_snapshot;
+    snapshots all = {.fail_at = -1};
+    p.checkpoint_ud = &all;
+    cairn_model *straight = fit(&tr.d, &va.d, &p);
+    cairn_model_info want;
+    cairn_model_info_get(straight, &want);
+    assert_int_equal(want.stopped_early, expect_early);
+    cairn_buf final;
+    save(straight, &final);
+    assert_true(all.n >= 2);
+    for (size_t i = 0; i < all.n; i++) {
+        cairn_model *snap = NULL;
+        cairn_error e;
+        cairn_error_clear(&e);
+        CAIRN_ASSERT_OK(cairn_model_load(all.bytes[i].data, all.bytes[i].len, &snap, &e), &e);
+        cairn_learner_params q = p;
+        snapshots later = {.fail_at = -1};
+        q.checkpoint_ud = &later;
+        q.init_model = snap;
+        q.rounds = rounds - all.rounds[i];
+        cairn_model *resumed = fit(&tr.d, &va.d, &q);
+        cairn_model_info got;
+        cairn_model_info_get(resumed, &got);
+        assert_int_equal(got.rounds, want.rounds);
+        assert_int_equal(got.best_round, want.best_round);
+        assert_true(got.best_score == want.best_score);
+        assert_int_equal(got.stopped_early, want.stopped_early);
+        cairn_buf b;
+        save(resumed, &b);
+        assert_true(b.len == final.len && memcmp(b.data, final.data, b.len) == 0);
+        /* the later checkpoints are the same too */
+        assert_int_equal(later.n, all.n - i - 1);
+        for (size_t k = 0; k < later.n; k++) {
+            assert_int_equal(later.rounds[k], all.rounds[i + 1 + k]);
+            assert_true(later.bytes[k].len == all.bytes[i + 1 + k].len &&
+                        memcmp(later.bytes[k].data, all.bytes[i + 1 + k].data, later.bytes[k].len) == 0);
+        }
+        snapshots_release(&later);
+        cairn_buf_release(&b);
+        cairn_model_free(resumed);
+        cairn_model_free(snap);
+    }
+    /* a failing checkpoint fails the fit */
+    snapshots failing = {.fail_at = all.rounds[0]};
+    p.checkpoint_ud = &failing;
+    cairn_error e;
+    assert_int_equal(fit_error(&tr.d, &va.d, &p, &e), CAIRN_ECANCELED);
+    snapshots_release(&failing);
+    snapshots_release(&all);
+    cairn_buf_release(&final);
+    cairn_model_free(straight);
+    ds_free(&tr);
+    ds_free(&va);
+}
+
+static void test_checkpoints_resume_exactly(void **state)
+{
+    (void)state;
+    static const int64_t geometric[] = {5, 15, 40};
+    check_resume_from_every_snapshot("{\"max_depth\": 4, \"eta\": 0.1, \"subsample\": 0.7, "
+                                     "\"colsample_bytree\": 0.8}",
+                                     60, 0, geometric, 3, false);
+    /* eta 0.6 at depth 8 overfits: early stopping fires after some checkpoints */
+    static const int64_t every3[] = {3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45, 48};
+    check_resume_from_every_snapshot("{\"max_depth\": 8, \"eta\": 0.6, \"subsample\": 0.8, "
+                                     "\"min_child_weight\": 0}",
+                                     50, 4, every3, 16, true);
+}
+
 static void test_save_load_roundtrip(void **state)
 {
     (void)state;
@@ -882,6 +992,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_progress_cancels),
         cmocka_unit_test(test_continue_equals_straight),
+        cmocka_unit_test(test_checkpoints_resume_exactly),
         cmocka_unit_test(test_save_load_roundtrip),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_multiclass),

@@ -51,6 +51,7 @@ typedef struct candidate {
     double valid_score;             /* the selection metric on the validation part */
     json_t *params;                 /* the parameters used (owned) */
     json_t *report;                 /* its leaderboard entry (owned) */
+    json_t *nested;                 /* its nested cross-validation (owned), or NULL */
     int64_t rounds, best_round, trials, pruned;
     bool resumed;
 } candidate;
@@ -691,6 +692,7 @@ static int run_trial(job *j, candidate *c, const cairn_search_space *space, cair
     fs.steps = NULL;
     fs.values = NULL;
     fit_state_release(&fs);
+    if (rc == 0) rc = cairn_run_set_system_info(j->t.home, id, j->t.err);
     if (rc == 0) rc = cairn_run_end(j->t.home, id, CAIRN_RUN_FINISHED, j->t.err);
     if (rc) {
         cairn_model_free(m);
@@ -817,6 +819,41 @@ static int train_candidate(job *j, candidate *c)
         rc = save_model(j, c->run_id, c->model);
     }
     if (rc == 0) rc = predict_all(j, c);
+    return rc;
+}
+
+static void nested_log(void *ud, const char *line) { say(ud, "%s", line); }
+
+/* Nested cross-validation of a learner (cfg->nested_outer > 0), kept as the artifact
+ * nested.json of its run and read back from there when the job resumes. */
+static int nested_cv(job *j, candidate *c)
+{
+    const cairn_train_config *cfg = j->t.cfg;
+    cairn_buf b;
+    cairn_buf_init(&b, 0);
+    int rc = cairn_run_artifact_get(j->t.home, c->run_id, "nested.json", &b, j->t.err);
+    if (rc == 0) {
+        rc = cairn_json_parse(b.data, b.len, "nested.json", &c->nested, j->t.err);
+        cairn_buf_release(&b);
+        return rc;
+    }
+    if (rc != CAIRN_ENOTFOUND) return cairn_buf_release(&b), rc;
+    cairn_error_clear(j->t.err);
+    say(j, "%s: nested cross-validation, %lld outer x %lld inner folds", c->cfg->name, (long long)cfg->nested_outer,
+        (long long)cfg->nested_inner);
+    rc = cairn__train_nested(&j->t, c->cfg, nested_log, j, &c->nested);
+    char obj[65], key[96];
+    if (rc == 0 && cairn_json_dump(c->nested, CAIRN_JSON_PRETTY, &b)) rc = oom(j->t.err);
+    if (rc == 0) rc = cairn_run_log_artifact(j->t.home, c->run_id, "nested.json", b.data, b.len, obj, j->t.err);
+    cairn_buf_release(&b);
+    double mean = json_number_value(json_object_get(c->nested, "mean"));
+    double sd = json_number_value(json_object_get(c->nested, "std"));
+    snprintf(key, sizeof key, "nested_%s_mean", cfg->select_metric);
+    if (rc == 0 && json_is_number(json_object_get(c->nested, "mean"))) rc = log_metric(j, c->run_id, key, mean, 0);
+    snprintf(key, sizeof key, "nested_%s_std", cfg->select_metric);
+    if (rc == 0 && json_is_number(json_object_get(c->nested, "std"))) rc = log_metric(j, c->run_id, key, sd, 0);
+    if (rc == 0) say(j, "%s: nested %s %.5f +- %.5f (inner, optimistic: %.5f)", c->cfg->name, cfg->select_metric, mean, sd,
+                     json_number_value(json_object_get(c->nested, "inner_mean")));
     return rc;
 }
 
@@ -952,6 +989,7 @@ static int evaluate(job *j, candidate *c)
     if (c->best_round >= 0 && c->rounds) json_object_set_new(entry, "best_round", json_integer(c->best_round));
     if (c->trials) json_object_set_new(entry, "search", json_pack("{s:I,s:I}", "trials", (json_int_t)c->trials, "pruned", (json_int_t)c->pruned));
     if (c->resumed) json_object_set_new(entry, "resumed", json_true());
+    if (c->nested) json_object_set(entry, "nested", c->nested);
     int rc = calibrate_and_threshold(j, c, entry);
     if (rc == 0 && !isnan(c->valid_score) && !c->is_rule) json_object_set_new(entry, "valid_score", json_real(c->valid_score));
     json_object_set_new(entry, "threshold", json_real(c->threshold));
@@ -1067,12 +1105,13 @@ static int segments_of(job *j, const char *column, int32_t **seg, json_t **names
     if (!c) return cairn_error_set(t->err, CAIRN_EINVAL, "the training set has no column '%s'", column);
     size_t n = (size_t)t->nrows[CAIRN_PART_TEST];
     int32_t *s = cairn_malloc((n + 1) * sizeof *s);
-    json_t *list = json_array();
+    json_t *list = json_array(), *index = json_object(); /* name -> its position in list */
     cairn_buf b;
     cairn_buf_init(&b, 0);
-    if (!s || !list) {
+    if (!s || !list || !index) {
         cairn_free(s);
         json_decref(list);
+        json_decref(index);
         return oom(t->err);
     }
     for (size_t i = 0; i < n; i++) {
@@ -1081,12 +1120,16 @@ static int segments_of(job *j, const char *column, int32_t **seg, json_t **names
         cairn_buf_reset(&b);
         if (v.is_null) cairn_buf_puts(&b, "(null)");
         else cairn_value_format(&v, NULL, &b);
-        size_t k = 0;
-        for (; k < json_array_size(list); k++)
-            if (!strcmp(json_string_value(json_array_get(list, k)), b.data ? b.data : "")) break;
-        if (k == json_array_size(list)) json_array_append_new(list, json_string(b.data ? b.data : ""));
+        const char *name = b.data ? b.data : "";
+        json_t *at = json_object_get(index, name);
+        size_t k = at ? (size_t)json_integer_value(at) : json_array_size(list);
+        if (!at) {
+            json_array_append_new(list, json_string(name));
+            json_object_set_new(index, name, json_integer((json_int_t)k));
+        }
         s[i] = (int32_t)k;
     }
+    json_decref(index);
     cairn_buf_release(&b);
     *seg = s;
     *names = list;
@@ -1329,6 +1372,7 @@ static void candidate_release(candidate *c)
     cairn_calibrator_free(c->calibrator);
     json_decref(c->params);
     json_decref(c->report);
+    json_decref(c->nested);
 }
 
 static void job_key(job *j, const char *config_text, size_t len)
@@ -1351,6 +1395,7 @@ void cairn_train_options_init(cairn_train_options *opts)
 int cairn_train(cairn_home *home, const cairn_train_config *cfg, const cairn_train_options *opts,
                 cairn_train_result *result, cairn_error *err)
 {
+    if (cfg->task == CAIRN_TASK_CLUSTERING) return cairn__train_clustering(home, cfg, opts, result, err);
     cairn_train_options none;
     cairn_train_options_init(&none);
     if (!opts) opts = &none;
@@ -1389,9 +1434,11 @@ int cairn_train(cairn_home *home, const cairn_train_config *cfg, const cairn_tra
         c->best_round = -1;
         c->valid_score = NAN;
         rc = train_candidate(&j, c);
+        if (rc == 0 && cfg->nested_outer > 0 && !c->is_baseline) rc = nested_cv(&j, c);
         if (rc == 0 && c->is_rule) rc = score(&j, cfg->select_metric, c->pred[CAIRN_PART_VALID], CAIRN_PART_VALID,
                                               cfg->threshold, &c->valid_score);
         if (rc == 0) rc = evaluate(&j, c);
+        if (rc == 0) rc = cairn_run_set_system_info(home, c->run_id, err);
         if (rc == 0) rc = cairn_run_end(home, c->run_id, CAIRN_RUN_FINISHED, err);
         else if (c->run_id[0]) /* a resumed job trains it again; the error stays the job's */
             cairn_run_end(home, c->run_id, rc == CAIRN_ECANCELED ? CAIRN_RUN_KILLED : CAIRN_RUN_FAILED, NULL);

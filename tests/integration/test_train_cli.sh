@@ -211,6 +211,11 @@ if [ -f "$arff" ]; then
     check "credit: SPD = SR_u - SR_p by hand" test "$(jget 'fairness.every(f=>{const p=f.groups.find(g=>g.value===f.privileged),u=f.groups.find(g=>g.value!==f.privileged);return Math.abs(f.statistical_parity_difference-(u.selection_rate-p.selection_rate))<1e-12})' <<<"$out")" = true
     check "credit: DP difference = max - min selection rate" test "$(jget 'fairness.every(f=>{const r=f.groups.map(g=>g.selection_rate);return Math.abs(f.demographic_parity_difference-(Math.max(...r)-Math.min(...r)))<1e-12})' <<<"$out")" = true
     check "credit: DI flag follows the 80% rule" test "$(jget 'fairness.every(f=>f.disparate_impact_flag===(f.disparate_impact<0.8))' <<<"$out")" = true
+    check "credit: nested CV for both learners, not the baseline" test "$(jget 'leaderboard.map(e=>!!e.nested).join()' <<<"$out")" = "true,true,false"
+    check "credit: 5 outer folds, each tested on its own rows" test "$(jget 'leaderboard[0].nested.folds.length===5&&leaderboard[0].nested.folds.reduce((a,f)=>a+f.test_rows,0)===rows.train+rows.validation' <<<"$out")" = true
+    check "credit: nested mean = mean of the folds" test "$(jget 'leaderboard.slice(0,2).every(e=>Math.abs(e.nested.mean-e.nested.folds.reduce((a,f)=>a+f.outer_score,0)/5)<1e-12)' <<<"$out")" = true
+    check "credit: nested AUC is a probability" test "$(jget 'leaderboard[0].nested.mean>0.5&&leaderboard[0].nested.mean<1' <<<"$out")" = true
+    check "credit: the searched learner's folds chose among its 8 trials" test "$(jget 'leaderboard[0].nested.trials===8' <<<"$out")" = true
 else
     bad "credit-g.arff is missing: install Debian's weka package (scripts/debian-packages.txt)"
 fi

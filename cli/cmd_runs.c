@@ -1,5 +1,5 @@
-/* cli/cmd_runs.c: `cairn runs list|show|compare|history|experiments|reap`: reading the
- * experiment tracking that `cairn train` writes (include/cairn/runs.h).
+/* cli/cmd_runs.c: `cairn runs list|show|compare|importance|history|experiments|reap`:
+ * reading the experiment tracking that `cairn train` writes (include/cairn/runs.h).
  *
  * Runs are named by any unambiguous prefix of their id (at least 4 hex digits). Numbers are
  * printed with 6 significant digits in text and exactly in JSON, where NaN and infinities,
@@ -8,13 +8,20 @@
  * lowest for names cairn_metric_lower_is_better recognises (loss, error, rmse, ...), the
  * highest otherwise.
  *
- * Tests: tests/integration/test_runs_cli.sh.
+ * `runs importance` reads each run's report.json artifact, where `cairn train` keeps mean
+ * |SHAP| and permutation importance, ranks each list (value descending, ties by name, NaN
+ * unranked), lays the union of features out in the first run's order and measures each later
+ * run against the first with cairn_importance_stability_of (include/cairn/metrics.h).
+ *
+ * Tests: tests/integration/test_runs_cli.sh, tests/integration/test_runs_importance_cli.sh.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/metrics.h"
 #include "cairn/runs.h"
 #include "cli.h"
 
@@ -520,6 +527,532 @@ static int run_compare(cli_ctx *ctx, int argc, char **argv)
     cairn_free(params);
     cairn_free(metrics);
     cairn_runs_release(&runs);
+    cairn_home_close(home);
+    return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
+}
+
+/* --------------------------------------------------------------------------------------
+ * cairn runs importance
+ * ------------------------------------------------------------------------------------ */
+
+static int run_importance(cli_ctx *ctx, int argc, char **argv);
+const cli_command cli_cmd_runs_importance = {
+    "runs",
+    "importance",
+    "runs importance RUN RUN... [opts]",
+    "compare runs' feature importance and its stability",
+    "Reads the feature importance `cairn train` stores in the report.json of its job run\n"
+    "and compares two or more runs: one row per feature (every feature of any run, in the\n"
+    "first run's order), with each run's rank and value; then, for each later run, the\n"
+    "stability of its importance against the first run's: Spearman's rank correlation and\n"
+    "Kendall's tau-b over the features both runs hold, and how many of the first run's top K\n"
+    "features are among the run's top K ('7/10'). Ranks are by value, largest first, equal\n"
+    "values by name; a null (NaN) value counts as absent. Up to 64 runs.\n\n"
+    "options:\n"
+    "  --kind K            shap (mean |SHAP|) or permutation (the drop of the selection\n"
+    "                      metric when one column is shuffled); default shap when every run\n"
+    "                      has it, else permutation\n"
+    "  --top K             K of the top-K overlap (default 10)\n"
+    "  --experiment NAME   instead of RUNs: the experiment's last N finished top-level runs\n"
+    "                      whose report has importance, oldest first\n"
+    "  --last N            with --experiment: how many runs (default 5, at least 2)\n"
+    "\nexamples:\n  cairn runs importance 3f2a 8b1c\n"
+    "  cairn runs importance --experiment flights --last 3 --kind permutation --json\n",
+    run_importance,
+};
+
+/* One feature of one run's list. */
+typedef struct imp_item {
+    const char *feature; /* borrowed from the run's report */
+    double value;        /* NaN for null */
+} imp_item;
+
+typedef struct imp_run {
+    char id[CAIRN_RUN_ID_LEN + 1];
+    char *experiment, *name, *status; /* heap copies; name "" when none */
+    json_t *report;                   /* report.json */
+    const json_t *importance;         /* its "importance" object (borrowed from report) */
+    const char *metric;               /* permutation_metric when the kind is permutation */
+    imp_item *items;                  /* by rank: value descending, NaN last, ties by name */
+    size_t n;
+    const char **names; /* items' features and values as the arrays the library takes */
+    double *values;
+} imp_run;
+
+/* A row of the table: one feature of the union. */
+typedef struct imp_row {
+    const char *feature;
+    size_t *at;  /* per run: the position in its items, or SIZE_MAX when absent */
+    size_t *key; /* per run: the rank, or SIZE_MAX when absent or NaN (sort key) */
+    size_t nruns;
+} imp_row;
+
+typedef struct imp_set {
+    imp_run runs[MAX_COMPARE];
+    size_t count;
+    const char *kind;
+    size_t top;
+    imp_row *rows;
+    size_t nrows;
+    size_t *cells;                                /* rows' at and key arrays */
+    cairn_importance_stability stab[MAX_COMPARE]; /* [i] = run i against run 0; [0] unused */
+} imp_set;
+
+static void imp_set_release(imp_set *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        imp_run *r = &s->runs[i];
+        cairn_free(r->experiment);
+        cairn_free(r->name);
+        cairn_free(r->status);
+        json_decref(r->report);
+        cairn_free(r->items);
+        cairn_free(r->names);
+        cairn_free(r->values);
+    }
+    cairn_free(s->rows);
+    cairn_free(s->cells);
+}
+
+static bool has_list(const imp_run *r, const char *kind)
+{
+    return json_is_array(json_object_get(r->importance, kind));
+}
+
+/* Reads the run's report.json and finds its importance; with kind set, that kind must be
+ * there. CAIRN_ENOTFOUND, naming the run, when it is not. */
+static int imp_load(cairn_home *home, imp_run *r, const char *kind, cairn_error *err)
+{
+    cairn_buf buf;
+    cairn_buf_init(&buf, 0);
+    int rc = cairn_run_artifact_get(home, r->id, "report.json", &buf, err);
+    if (rc == CAIRN_ENOTFOUND)
+        rc = cairn_error_set(err, rc,
+                             "run %.12s has no report.json: only the job run of `cairn train` "
+                             "has one (not its candidate or trial runs)",
+                             r->id);
+    if (rc == 0) rc = cairn_json_parse(buf.data, buf.len, "report.json", &r->report, err);
+    cairn_buf_release(&buf);
+    if (rc) return rc;
+    r->importance = json_object_get(r->report, "importance");
+    if (!has_list(r, "shap") && !has_list(r, "permutation"))
+        return cairn_error_set(err, CAIRN_ENOTFOUND,
+                               "run %.12s has no feature importance in its report.json (was "
+                               "it trained with explain off?)",
+                               r->id);
+    if (kind && !has_list(r, kind))
+        return cairn_error_set(err, CAIRN_ENOTFOUND,
+                               "run %.12s has no %s importance in its report.json (it has %s)",
+                               r->id, kind, has_list(r, "shap") ? "shap" : "permutation");
+    return 0;
+}
+
+static int imp_run_init(imp_run *r, const cairn_run_info *info)
+{
+    memcpy(r->id, info->id, sizeof r->id);
+    r->experiment = cairn_strdup(info->experiment);
+    r->name = cairn_strdup(info->name);
+    r->status = cairn_strdup(cairn_run_status_name(info->status));
+    return r->experiment && r->name && r->status ? 0 : CAIRN_ENOMEM;
+}
+
+/* The kind every run has: --kind, else shap, else permutation. */
+static int imp_pick_kind(imp_set *s, const char *kind, cairn_error *err)
+{
+    if (kind) {
+        for (size_t i = 0; i < s->count; i++)
+            if (!has_list(&s->runs[i], kind))
+                return cairn_error_set(err, CAIRN_ENOTFOUND,
+                                       "run %.12s has no %s importance in its report.json",
+                                       s->runs[i].id, kind);
+        s->kind = kind;
+        return 0;
+    }
+    const imp_run *no_shap = NULL, *no_perm = NULL;
+    for (size_t i = 0; i < s->count; i++) {
+        if (!no_shap && !has_list(&s->runs[i], "shap")) no_shap = &s->runs[i];
+        if (!no_perm && !has_list(&s->runs[i], "permutation")) no_perm = &s->runs[i];
+    }
+    s->kind = !no_shap ? "shap" : !no_perm ? "permutation" : NULL;
+    if (s->kind) return 0;
+    return cairn_error_set(err, CAIRN_ENOTFOUND,
+                           "no kind of importance is in every run: run %.12s has no shap "
+                           "importance and run %.12s no permutation importance",
+                           no_shap->id, no_perm->id);
+}
+
+static int by_importance(const void *pa, const void *pb)
+{
+    const imp_item *a = pa, *b = pb;
+    bool na = isnan(a->value), nb = isnan(b->value);
+    if (na != nb) return na ? 1 : -1;
+    if (!na && a->value != b->value) return a->value > b->value ? -1 : 1;
+    return strcmp(a->feature, b->feature);
+}
+
+/* The run's list of the chosen kind, checked and ranked. */
+static int imp_parse(imp_run *r, const char *kind, cairn_error *err)
+{
+    const json_t *arr = json_object_get(r->importance, kind);
+    size_t n = json_array_size(arr), cap = n ? n : 1;
+    r->items = cairn_malloc(cap * sizeof *r->items);
+    r->names = cairn_malloc(cap * sizeof *r->names);
+    r->values = cairn_malloc(cap * sizeof *r->values);
+    if (!r->items || !r->names || !r->values)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(arr, i), *v = json_object_get(e, "value");
+        const char *f = json_string_value(json_object_get(e, "feature"));
+        if (!f || !(json_is_number(v) || json_is_null(v)))
+            return cairn_error_set(err, CAIRN_ETYPE,
+                                   "run %.12s: report.json: importance.%s[%zu] is not "
+                                   "{\"feature\": string, \"value\": number or null}",
+                                   r->id, kind, i);
+        r->items[i] = (imp_item){f, json_is_null(v) ? NAN : json_number_value(v)};
+    }
+    qsort(r->items, n, sizeof *r->items, by_importance);
+    for (size_t i = 0; i < n; i++) {
+        r->names[i] = r->items[i].feature;
+        r->values[i] = r->items[i].value;
+    }
+    r->n = n;
+    const char *metric = json_string_value(json_object_get(r->importance, "permutation_metric"));
+    r->metric = !strcmp(kind, "permutation") ? metric : NULL;
+    return 0;
+}
+
+typedef struct imp_entry {
+    const char *feature;
+    size_t run, pos;
+} imp_entry;
+
+static int by_feature_then_run(const void *pa, const void *pb)
+{
+    const imp_entry *a = pa, *b = pb;
+    int c = strcmp(a->feature, b->feature);
+    if (c) return c;
+    return a->run < b->run ? -1 : a->run > b->run;
+}
+
+static int by_ranks(const void *pa, const void *pb)
+{
+    const imp_row *a = pa, *b = pb;
+    for (size_t i = 0; i < a->nruns; i++)
+        if (a->key[i] != b->key[i]) return a->key[i] < b->key[i] ? -1 : 1;
+    return strcmp(a->feature, b->feature);
+}
+
+/* The union of the runs' features, ordered by rank in the first run, then the second... */
+static int imp_union(imp_set *s)
+{
+    size_t total = 0, nrun = s->count;
+    for (size_t i = 0; i < nrun; i++)
+        total += s->runs[i].n;
+    imp_entry *e = cairn_malloc((total ? total : 1) * sizeof *e);
+    s->rows = cairn_malloc((total ? total : 1) * sizeof *s->rows);
+    s->cells = cairn_malloc((total ? total : 1) * 2 * nrun * sizeof *s->cells);
+    if (!e || !s->rows || !s->cells) {
+        cairn_free(e);
+        return CAIRN_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nrun; i++)
+        for (size_t j = 0; j < s->runs[i].n; j++)
+            e[k++] = (imp_entry){s->runs[i].items[j].feature, i, j};
+    qsort(e, total, sizeof *e, by_feature_then_run);
+    s->nrows = 0;
+    for (size_t a = 0; a < total;) {
+        imp_row *row = &s->rows[s->nrows];
+        row->feature = e[a].feature;
+        row->at = s->cells + 2 * nrun * s->nrows;
+        row->key = row->at + nrun;
+        row->nruns = nrun;
+        for (size_t i = 0; i < nrun; i++)
+            row->at[i] = row->key[i] = SIZE_MAX;
+        for (; a < total && !strcmp(e[a].feature, row->feature); a++) {
+            const imp_run *r = &s->runs[e[a].run];
+            row->at[e[a].run] = e[a].pos;
+            row->key[e[a].run] = isnan(r->items[e[a].pos].value) ? SIZE_MAX : e[a].pos + 1;
+        }
+        s->nrows++;
+    }
+    cairn_free(e);
+    qsort(s->rows, s->nrows, sizeof *s->rows, by_ranks);
+    return 0;
+}
+
+static int imp_compare(imp_set *s, cairn_error *err)
+{
+    const imp_run *first = &s->runs[0];
+    for (size_t i = 1; i < s->count; i++) {
+        const imp_run *r = &s->runs[i];
+        int rc = cairn_importance_stability_of(first->names, first->values, first->n, r->names,
+                                               r->values, r->n, s->top, &s->stab[i], err);
+        if (rc) {
+            cairn_error_prefix(err, "comparing run %.12s (a) with run %.12s (b): ", first->id,
+                               r->id);
+            return rc;
+        }
+    }
+    return imp_union(s) ? cairn_error_set(err, CAIRN_ENOMEM, "out of memory") : 0;
+}
+
+/* The runs named on the command line, in that order. */
+static int imp_from_args(cairn_home *home, imp_set *s, char **pos, size_t n, const char *kind,
+                         cairn_error *err)
+{
+    cairn_runs runs = {0};
+    int rc = cairn_run_compare(home, (const char *const *)pos, n, &runs, err);
+    for (size_t i = 0; rc == 0 && i < runs.count; i++) {
+        s->count++;
+        if (imp_run_init(&s->runs[i], &runs.items[i]))
+            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        if (rc == 0) rc = imp_load(home, &s->runs[i], kind, err);
+    }
+    cairn_runs_release(&runs);
+    return rc;
+}
+
+/* The experiment's newest `last` finished top-level runs whose report has importance (of
+ * `kind` when given), oldest first. */
+static int imp_from_experiment(cairn_home *home, imp_set *s, const char *experiment, size_t last,
+                               const char *kind, cairn_error *err)
+{
+    cairn_run_query q = cairn_run_query_default();
+    q.experiment = experiment;
+    q.status = CAIRN_RUN_FINISHED;
+    q.parent_id = "";
+    q.limit = 100;
+    size_t seen = 0;
+    int rc = 0;
+    while (rc == 0 && s->count < last) {
+        cairn_runs page = {0};
+        rc = cairn_run_list(home, &q, &page, err);
+        for (size_t i = 0; rc == 0 && i < page.count && s->count < last; i++) {
+            imp_run *r = &s->runs[s->count++];
+            seen++;
+            if (imp_run_init(r, &page.items[i]))
+                rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+            if (rc == 0) rc = imp_load(home, r, kind, err);
+            if (rc == CAIRN_ENOTFOUND) { /* no report or no importance: not one to compare */
+                rc = 0;
+                json_decref(r->report);
+                cairn_free(r->experiment);
+                cairn_free(r->name);
+                cairn_free(r->status);
+                memset(r, 0, sizeof *r);
+                s->count--;
+            }
+        }
+        bool more = page.count == (size_t)q.limit;
+        cairn_runs_release(&page);
+        if (!more) break;
+        q.offset += q.limit;
+    }
+    if (rc == 0 && s->count < 2)
+        return cairn_error_set(err, CAIRN_ENOTFOUND,
+                               "experiment '%s' has %zu finished top-level run%s with %s%s"
+                               "importance in its report.json (of %zu finished top-level "
+                               "run%s); at least 2 are needed",
+                               experiment, s->count, s->count == 1 ? "" : "s", kind ? kind : "",
+                               kind ? " " : "", seen, seen == 1 ? "" : "s");
+    for (size_t i = 0; rc == 0 && i < s->count / 2; i++) { /* oldest first */
+        imp_run t = s->runs[i];
+        s->runs[i] = s->runs[s->count - 1 - i];
+        s->runs[s->count - 1 - i] = t;
+    }
+    return rc;
+}
+
+static json_t *imp_json(const imp_set *s)
+{
+    json_t *runs = json_array(), *features = json_array(), *stability = json_array();
+    for (size_t i = 0; i < s->count; i++) {
+        const imp_run *r = &s->runs[i];
+        json_t *list = json_array();
+        for (size_t j = 0; j < r->n; j++)
+            json_array_append_new(
+                list, json_pack("{s:s, s:o, s:o}", "feature", r->items[j].feature, "value",
+                                json_num_or_null(r->items[j].value), "rank",
+                                isnan(r->items[j].value) ? json_null()
+                                                         : json_integer((json_int_t)j + 1)));
+        json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:I, s:o}", "id", r->id, "experiment",
+                              r->experiment, "name", *r->name ? r->name : NULL, "status", r->status,
+                              "features", (json_int_t)r->n, "importance", list);
+        if (r->metric) json_object_set_new(o, "permutation_metric", json_string(r->metric));
+        json_array_append_new(runs, o);
+    }
+    for (size_t k = 0; k < s->nrows; k++) {
+        const imp_row *row = &s->rows[k];
+        json_t *ranks = json_array(), *values = json_array();
+        for (size_t i = 0; i < s->count; i++) {
+            json_array_append_new(ranks, row->key[i] == SIZE_MAX
+                                             ? json_null()
+                                             : json_integer((json_int_t)row->key[i]));
+            json_array_append_new(values,
+                                  row->at[i] == SIZE_MAX
+                                      ? json_null()
+                                      : json_num_or_null(s->runs[i].items[row->at[i]].value));
+        }
+        json_array_append_new(features, json_pack("{s:s, s:o, s:o}", "feature", row->feature,
+                                                  "ranks", ranks, "values", values));
+    }
+    for (size_t i = 1; i < s->count; i++) {
+        const cairn_importance_stability *st = &s->stab[i];
+        json_array_append_new(
+            stability,
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o}", "run", s->runs[i].id,
+                      "against", s->runs[0].id, "common", (json_int_t)st->common, "only_first",
+                      (json_int_t)st->only_a, "only_run", (json_int_t)st->only_b, "spearman",
+                      json_num_or_null(st->spearman), "kendall_tau_b",
+                      json_num_or_null(st->kendall_tau_b), "top_k", (json_int_t)st->top_k,
+                      "top_overlap", (json_int_t)st->top_overlap, "top_jaccard",
+                      json_num_or_null(st->top_jaccard)));
+    }
+    return json_pack("{s:s, s:I, s:o, s:o, s:o}", "kind", s->kind, "top", (json_int_t)s->top,
+                     "runs", runs, "features", features, "stability", stability);
+}
+
+static void imp_text(const imp_set *s)
+{
+    int width = 7; /* "FEATURE" */
+    for (size_t k = 0; k < s->nrows; k++) {
+        int len = (int)strlen(s->rows[k].feature);
+        width = len > width ? len : width;
+    }
+    width = width > 40 ? 40 : width;
+    printf("%s importance of %zu runs, %zu features (rank: largest value first)\n", s->kind,
+           s->count, s->nrows);
+    for (size_t i = 0; i < s->count; i++) {
+        const imp_run *r = &s->runs[i];
+        printf("  %2zu  %.12s  %-16s %-20s %-9s %zu features", i + 1, r->id, r->experiment,
+               *r->name ? r->name : "-", r->status, r->n);
+        if (r->metric) printf(", drop in %s", r->metric);
+        printf("\n");
+    }
+    printf("\n%-*s", width, "");
+    for (size_t i = 0; i < s->count; i++) {
+        char label[32];
+        snprintf(label, sizeof label, "%zu: %.12s", i + 1, s->runs[i].id);
+        printf("  %18s", label);
+    }
+    printf("\n%-*s", width, "FEATURE");
+    for (size_t i = 0; i < s->count; i++)
+        printf("  %5s %12s", "RANK", "VALUE");
+    printf("\n");
+    for (size_t k = 0; k < s->nrows; k++) {
+        const imp_row *row = &s->rows[k];
+        printf("%-*.*s", width, width, row->feature);
+        for (size_t i = 0; i < s->count; i++) {
+            char rank[24] = "-", num[48] = "-";
+            if (row->key[i] != SIZE_MAX) snprintf(rank, sizeof rank, "%zu", row->key[i]);
+            if (row->at[i] != SIZE_MAX)
+                num_text(s->runs[i].items[row->at[i]].value, num, sizeof num);
+            printf("  %5s %12s", rank, num);
+        }
+        printf("\n");
+    }
+    printf("\nstability against run 1 (%.12s): COMMON features in both, MISSING from the run,\n"
+           "NEW in the run; TOP-K: how many of run 1's top K are in the run's top K\n",
+           s->runs[0].id);
+    char top[32];
+    snprintf(top, sizeof top, "TOP-%zu", s->top);
+    printf("  %-2s  %-12s %7s %8s %6s %10s %10s %8s\n", "", "RUN", "COMMON", "MISSING", "NEW",
+           "SPEARMAN", "KENDALL", top);
+    for (size_t i = 1; i < s->count; i++) {
+        const cairn_importance_stability *st = &s->stab[i];
+        char sp[48], kt[48], ov[48];
+        snprintf(ov, sizeof ov, "%zu/%zu", st->top_overlap, st->top_k);
+        printf("  %2zu  %.12s %7zu %8zu %6zu %10s %10s %8s\n", i + 1, s->runs[i].id, st->common,
+               st->only_a, st->only_b, num_text(st->spearman, sp, sizeof sp),
+               num_text(st->kendall_tau_b, kt, sizeof kt), ov);
+    }
+}
+
+static void imp_summary(const cli_ctx *ctx, const imp_set *s)
+{
+    char a[48], b[48];
+    if (s->count == 2) {
+        const cairn_importance_stability *st = &s->stab[1];
+        cli_summary(ctx,
+                    "%s importance of 2 runs, %zu features: Spearman %s, Kendall %s, top-%zu "
+                    "overlap %zu/%zu",
+                    s->kind, s->nrows, num_text(st->spearman, a, sizeof a),
+                    num_text(st->kendall_tau_b, b, sizeof b), s->top, st->top_overlap, st->top_k);
+        return;
+    }
+    double lo = NAN, hi = NAN;
+    size_t worst = 1;
+    for (size_t i = 1; i < s->count; i++) {
+        const cairn_importance_stability *st = &s->stab[i];
+        if (!isnan(st->spearman) && !(st->spearman >= lo)) lo = st->spearman;
+        if (!isnan(st->spearman) && !(st->spearman <= hi)) hi = st->spearman;
+        if (st->top_overlap * s->stab[worst].top_k < s->stab[worst].top_overlap * st->top_k)
+            worst = i;
+    }
+    char range[100];
+    if (lo == hi || isnan(lo))
+        num_text(lo, range, sizeof range);
+    else
+        snprintf(range, sizeof range, "%s to %s", num_text(lo, a, sizeof a),
+                 num_text(hi, b, sizeof b));
+    cli_summary(ctx,
+                "%s importance of %zu runs, %zu features: against run 1, Spearman %s, "
+                "lowest top-%zu overlap %zu/%zu (run %zu)",
+                s->kind, s->count, s->nrows, range, s->top, s->stab[worst].top_overlap,
+                s->stab[worst].top_k, worst + 1);
+}
+
+static int run_importance(cli_ctx *ctx, int argc, char **argv)
+{
+    const cli_command *cmd = &cli_cmd_runs_importance;
+    cli_option o[] = {{"kind", 'k', true, NULL},
+                      {"top", 't', true, NULL},
+                      {"experiment", 'e', true, NULL},
+                      {"last", 'n', true, NULL}};
+    size_t no = sizeof o / sizeof o[0];
+    char *pos[MAX_COMPARE];
+    int npos;
+    int64_t top = 10, last = 5;
+    int rc = cli_parse(cmd, argc, argv, o, no, pos, MAX_COMPARE, &npos);
+    if (rc == 0) rc = cli_opt_int(cmd, o, no, "top", 10, &top);
+    if (rc == 0) rc = cli_opt_int(cmd, o, no, "last", 5, &last);
+    if (rc) return rc;
+    const char *kind = cli_opt(o, no, "kind"), *experiment = cli_opt(o, no, "experiment");
+    if (kind && strcmp(kind, "shap") && strcmp(kind, "permutation"))
+        return cli_usage_error(cmd, "--kind: expected shap or permutation, found '%s'", kind);
+    if (top < 1) return cli_usage_error(cmd, "--top: expected at least 1");
+    if (experiment && npos)
+        return cli_usage_error(cmd, "give either RUNs or --experiment, not both");
+    if (!experiment && cli_opt(o, no, "last"))
+        return cli_usage_error(cmd, "--last goes with --experiment");
+    if (experiment && (last < 2 || last > MAX_COMPARE))
+        return cli_usage_error(cmd, "--last: expected 2 to %d", MAX_COMPARE);
+    if (!experiment && npos < 2) return cli_usage_error(cmd, "expected two or more runs");
+    cairn_home *home;
+    if ((rc = cli_open_home(ctx, &home))) return rc;
+    cairn_error err;
+    cairn_error_clear(&err);
+    imp_set *s = cairn_calloc(1, sizeof *s);
+    if (!s) rc = cairn_error_set(&err, CAIRN_ENOMEM, "out of memory");
+    if (rc == 0) {
+        s->top = (size_t)top;
+        rc = experiment ? imp_from_experiment(home, s, experiment, (size_t)last, kind, &err)
+                        : imp_from_args(home, s, pos, (size_t)npos, kind, &err);
+    }
+    if (rc == 0) rc = imp_pick_kind(s, kind, &err);
+    for (size_t i = 0; rc == 0 && i < s->count; i++)
+        rc = imp_parse(&s->runs[i], s->kind, &err);
+    if (rc == 0) rc = imp_compare(s, &err);
+    if (rc == 0) {
+        if (ctx->json)
+            cli_print_json(imp_json(s));
+        else
+            imp_text(s);
+        imp_summary(ctx, s);
+    }
+    if (s) imp_set_release(s);
+    cairn_free(s);
     cairn_home_close(home);
     return rc ? cli_fail(ctx, rc, &err) : CLI_OK;
 }

@@ -29,7 +29,7 @@ extern const cli_command cli_cmd_materialize, cli_cmd_features_get;
 extern const cli_command cli_cmd_serve;
 /* run tracking commands (cmd_runs.c): declarations */
 extern const cli_command cli_cmd_runs_list, cli_cmd_runs_show, cli_cmd_runs_compare, cli_cmd_runs_history,
-    cli_cmd_runs_experiments, cli_cmd_runs_reap;
+    cli_cmd_runs_experiments, cli_cmd_runs_reap, cli_cmd_runs_importance;
 /* training (cmd_train.c): declarations */
 extern const cli_command cli_cmd_train;
 
@@ -85,6 +85,7 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_runs_list,
     &cli_cmd_runs_show,
     &cli_cmd_runs_compare,
+    &cli_cmd_runs_importance,
     &cli_cmd_runs_history,
     &cli_cmd_runs_experiments,
     &cli_cmd_runs_reap,

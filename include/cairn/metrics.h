@@ -449,6 +449,41 @@ int cairn_fairness_compute(const int32_t *group, size_t n_groups, int32_t privil
                            cairn_group_rates *groups_out, cairn_fairness_report *out,
                            cairn_error *err);
 
+/* ------------------------------------------------------------------------------------------
+ * Importance stability: how alike two runs' feature importances are
+ *
+ * Compares two importance lists (feature name, value; e.g. mean |SHAP| or permutation drop,
+ * as `cairn train` stores under "importance" in its report.json) of two runs of a model.
+ * Features are matched by name; a NaN value counts as absent. Over the features present in
+ * both: Spearman's rank correlation (average ranks for ties; the Pearson correlation of the
+ * ranks, as scipy.stats.spearmanr) and Kendall's tau-b (scipy.stats.kendalltau's default,
+ * Knight's O(n log n) algorithm). Both are NaN with fewer than 2 common features or when
+ * one side's values are all equal over them. Over each side's own present features: the
+ * top k by value (ties broken by name, byte order), their overlap and Jaccard index.
+ * Source: src/train/stability.c; tests: tests/unit/train/test_stability.c and
+ * tests/oracles/test_stability_scipy.sh (scipy 1.10 within 1e-12).
+ * ---------------------------------------------------------------------------------------- */
+
+typedef struct cairn_importance_stability {
+    size_t common;         /* features present (non-NaN) in both */
+    size_t only_a, only_b; /* present in one list only */
+    double spearman;       /* rank correlation over the common features (ties: average ranks;
+                              NaN when fewer than 2 common or a constant side) */
+    double kendall_tau_b;  /* Kendall's tau-b over the common features (NaN likewise) */
+    size_t top_k;          /* the k used: min(top_k asked, present in a, present in b) */
+    size_t top_overlap;    /* how many features are in both top-k sets */
+    double top_jaccard;    /* top_overlap / (2 top_k - top_overlap); NaN when top_k is 0 */
+} cairn_importance_stability;
+
+/* Compares list a (names_a[i], a[i]; na entries) with list b. Names and values are borrowed
+ * for the call; the order of the lists does not matter; infinities are values like any
+ * other. A name appearing twice among one list's present features is CAIRN_EINVAL with
+ * err->field = the name; CAIRN_ENOMEM when out of memory. *out is written only on success.
+ * Thread-safe; O((na + nb) log(na + nb)). */
+int cairn_importance_stability_of(const char *const *names_a, const double *a, size_t na,
+                                  const char *const *names_b, const double *b, size_t nb,
+                                  size_t top_k, cairn_importance_stability *out, cairn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1329,6 +1329,83 @@ static int importance(job *j, candidate *c)
     return rc;
 }
 
+/* An importance list of a report as names and values (null -> NaN); false when malformed. */
+static bool importance_list(const json_t *arr, const char ***names, double **values, size_t *n)
+{
+    *n = json_array_size(arr);
+    *names = cairn_calloc(*n + 1, sizeof **names);
+    *values = cairn_calloc(*n + 1, sizeof **values);
+    if (!*names || !*values) return false;
+    for (size_t i = 0; i < *n; i++) {
+        const json_t *e = json_array_get(arr, i), *v = json_object_get(e, "value");
+        (*names)[i] = json_string_value(json_object_get(e, "feature"));
+        (*values)[i] = json_is_number(v) ? json_number_value(v) : NAN;
+        if (!(*names)[i]) return false;
+    }
+    return true;
+}
+
+/* How alike this job's importance is to that of the newest earlier finished job of the
+ * experiment that has the same kind (SHAP, else permutation): the report's
+ * "importance_stability" and the job run's metric importance_spearman. Earlier runs without a
+ * readable report are passed over. */
+static int importance_stability(job *j)
+{
+    const json_t *imp = json_object_get(j->report, "importance");
+    const char *kind = json_is_array(json_object_get(imp, "shap")) ? "shap"
+                       : json_is_array(json_object_get(imp, "permutation")) ? "permutation" : NULL;
+    if (!kind) return 0;
+    cairn_run_query q = cairn_run_query_default();
+    q.experiment = j->t.cfg->experiment;
+    q.parent_id = "";
+    q.status = CAIRN_RUN_FINISHED;
+    q.limit = 20;
+    cairn_runs runs = {0};
+    int rc = cairn_run_list(j->t.home, &q, &runs, j->t.err);
+    const char **na = NULL, **nb = NULL;
+    double *va = NULL, *vb = NULL;
+    size_t ca = 0, cb = 0;
+    if (rc == 0 && !importance_list(json_object_get(imp, kind), &na, &va, &ca)) rc = oom(j->t.err);
+    bool found = false; /* the newest one is enough */
+    for (size_t i = 0; rc == 0 && !found && i < runs.count; i++) {
+        if (!strcmp(runs.items[i].id, j->run_id)) continue;
+        cairn_buf b;
+        cairn_buf_init(&b, 0);
+        json_t *prev = NULL;
+        cairn_error quiet = {0};
+        if (cairn_run_artifact_get(j->t.home, runs.items[i].id, "report.json", &b, &quiet) ||
+            cairn_json_parse(b.data, b.len, "report.json", &prev, &quiet)) {
+            cairn_buf_release(&b);
+            continue;
+        }
+        cairn_buf_release(&b);
+        const json_t *arr = json_object_get(json_object_get(prev, "importance"), kind);
+        bool ok = json_is_array(arr) && importance_list(arr, &nb, &vb, &cb);
+        cairn_importance_stability st;
+        if (ok && cairn_importance_stability_of(na, va, ca, nb, vb, cb, (size_t)j->t.cfg->top_features, &st, &quiet) == 0) {
+            json_object_set_new(j->report, "importance_stability",
+                                json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:o}", "previous_run", runs.items[i].id,
+                                          "kind", kind, "common", (json_int_t)st.common, "only_this", (json_int_t)st.only_a,
+                                          "only_previous", (json_int_t)st.only_b, "spearman", real_or_null(st.spearman),
+                                          "kendall_tau_b", real_or_null(st.kendall_tau_b), "top_k", (json_int_t)st.top_k,
+                                          "top_overlap", (json_int_t)st.top_overlap, "top_jaccard", real_or_null(st.top_jaccard)));
+            if (!isnan(st.spearman)) rc = log_metric(j, j->run_id, "importance_spearman", st.spearman, 0);
+            say(j, "importance (%s) against run %.12s: Spearman %.3f, top %zu overlap %zu", kind, runs.items[i].id,
+                st.spearman, st.top_k, st.top_overlap);
+            found = true;
+        }
+        json_decref(prev);
+        cairn_free(nb);
+        cairn_free(vb);
+        nb = NULL;
+        vb = NULL;
+    }
+    cairn_free(na);
+    cairn_free(va);
+    cairn_runs_release(&runs);
+    return rc;
+}
+
 /* The bundle of the chosen model: model bytes, calibrator, encoders, metadata. */
 static int save_bundle(job *j, candidate *c)
 {
@@ -1459,6 +1536,7 @@ int cairn_train(cairn_home *home, const cairn_train_config *cfg, const cairn_tra
     if (rc == 0 && (cfg->shap || cfg->permutation)) {
         say(&j, "explaining %s", best->cfg->name);
         rc = importance(&j, best);
+        if (rc == 0) rc = importance_stability(&j);
     }
     if (rc == 0) rc = save_bundle(&j, best);
     /* the report */

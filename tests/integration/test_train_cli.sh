@@ -104,6 +104,7 @@ check "text: gate" has "$out" "gate: PASSED"
 check "text: slice" has "$out" "slice seg:"
 check "text: summary" has "$err" "best gbt, gate passed"
 check "text: progress lines" has "$err" "gbt trial 7:"
+check "importance compared with the previous job's" has "$err" "importance (shap) against run ${run1:0:12}: Spearman"
 
 # a search killed mid-way resumes: finished trials are read back, the result is the same
 export CAIRN_HOME="$tmp/home2"

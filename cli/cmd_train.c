@@ -1,9 +1,10 @@
 /* cli/cmd_train.c: `cairn train FILE`: runs a training configuration (include/cairn/train.h)
  * and prints its evidence: the leaderboard with test metrics and confidence intervals, the
  * comparison with the baseline and the gate's verdict, calibration, cost, the top features,
- * slices and fairness. --json prints the whole report (the run's report.json).
+ * slices and fairness; for clustering, the k tried with their validation metrics and the
+ * chosen model's clusters. --json prints the whole report (the run's report.json).
  *
- * Tests: tests/integration/test_train_cli.sh.
+ * Tests: tests/integration/test_train_cli.sh, tests/integration/test_train_cluster_cli.sh.
  */
 #include <math.h>
 #include <stdio.h>
@@ -155,6 +156,71 @@ static void print_report(const json_t *r)
     json_array_foreach(notes, i, e) printf("note: %s\n", json_string_value(e));
 }
 
+/* The leaderboard entry named by the report's "best" (NULL if none). */
+static const json_t *best_entry(const json_t *r)
+{
+    const char *best = json_string_value(json_object_get(r, "best"));
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(r, "leaderboard"), i, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (best && name && !strcmp(best, name)) return e;
+    }
+    return NULL;
+}
+
+/* task: clustering (src/train/cluster.c): the parameter sets tried with their validation
+ * metrics, the chosen one's test metrics, and its clusters' sizes and distinctive centres. */
+static void print_cluster_report(const json_t *r)
+{
+    static const char *const metrics[] = {"silhouette", "davies_bouldin", "calinski_harabasz", "inertia"};
+    const json_t *board = json_object_get(r, "leaderboard"), *rows = json_object_get(r, "rows"), *e;
+    const json_t *best = best_entry(r);
+    const char *best_name = json_string_value(json_object_get(r, "best"));
+    const char *select = json_string_value(json_object_get(r, "select_metric"));
+    printf("rows: %lld train, %lld validation, %lld test\n\n", (long long)num(rows, "train"),
+           (long long)num(rows, "validation"), (long long)num(rows, "test"));
+    printf("k tried (validation part; * = best by %s)\n  %-22s %4s", select ? select : "?", "model", "k");
+    for (size_t m = 0; m < 4; m++) printf(" %18s", metrics[m]);
+    printf("\n");
+    size_t i;
+    json_array_foreach(board, i, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        bool is_best = e == best;
+        printf("%s %-22s %4lld", is_best ? "*" : " ", name ? name : "?", (long long)num(e, "k"));
+        for (size_t m = 0; m < 4; m++) printf(" %18.4f", num(json_object_get(e, "valid"), metrics[m]));
+        printf("%s\n", json_is_true(json_object_get(e, "resumed")) ? "  (read back)" : "");
+    }
+    if (best) {
+        const json_t *t = json_object_get(best, "test");
+        printf("\n%s on the test part: silhouette %.4f, davies_bouldin %.4f, calinski_harabasz %.1f, inertia %.1f\n",
+               best_name, num(t, "silhouette"), num(t, "davies_bouldin"), num(t, "calinski_harabasz"), num(t, "inertia"));
+        printf("\nclusters (training rows; test share alongside)\n  %7s %10s %7s %7s  %s\n", "cluster", "rows",
+               "share", "test", "centre: most distinctive features (z = distance from the mean in std)");
+        const json_t *c;
+        size_t ci;
+        json_array_foreach(json_object_get(best, "clusters"), ci, c)
+        {
+            char buf[32];
+            printf("  %7lld %10s %6.1f%% %6.1f%% ", (long long)num(c, "cluster"),
+                   cli_thousands((int64_t)num(c, "rows"), buf, sizeof buf), 100 * num(c, "share"),
+                   100 * num(c, "test_share"));
+            const char *f;
+            const json_t *v;
+            int shown = 0;
+            json_object_foreach(json_object_get(c, "centroid"), f, v)
+            {
+                if (shown++ >= 4) break;
+                printf(" %s=%.4g (z %+.1f)", f, json_number_value(v), num(json_object_get(c, "centroid_z"), f));
+            }
+            printf("\n");
+        }
+    }
+    json_array_foreach(json_object_get(r, "notes"), i, e) printf("note: %s\n", json_string_value(e));
+}
+
 static int run_train(cli_ctx *ctx, int argc, char **argv);
 const cli_command cli_cmd_train = {
     NULL, "train", "train FILE [--no-resume]",
@@ -166,6 +232,9 @@ const cli_command cli_cmd_train = {
     "gate's verdict, slices, fairness and feature importance. Everything is recorded as runs\n"
     "(`cairn runs list EXPERIMENT`). Run the same command again after an interruption and it\n"
     "resumes: finished learners and trials are read back, not retrained.\n\n"
+    "With `task: clustering` it fits the kmeans learner for each k of its search, picks the best\n"
+    "by silhouette on the validation part (or `select`), and reports every k's metrics and the\n"
+    "chosen model's clusters.\n\n"
     "options:\n  --no-resume         start a new run even when an unfinished one exists\n"
     "\nexamples:\n  cairn train examples/flights/train.yaml\n  cairn --json train examples/credit/train.yaml\n",
     run_train,
@@ -215,10 +284,19 @@ static int run_train(cli_ctx *ctx, int argc, char **argv)
         cairn_train_config_free(cfg);
         return cli_fail(ctx, rc, &err);
     }
+    bool clustering = cfg->task == CAIRN_TASK_CLUSTERING;
     if (ctx->json) cli_print_json(json_incref(res.report));
+    else if (clustering) print_cluster_report(res.report);
     else print_report(res.report);
     const json_t *gate = json_object_get(res.report, "gate");
-    cli_summary(ctx, "trained %zu learner%s and the baseline in experiment %s: best %s, gate %s, run %.12s in %.1fs",
+    if (clustering)
+        cli_summary(ctx, "clustered with %zu parameter set%s in experiment %s: best %s, test silhouette %.4f, run %.12s in %.1fs",
+                    json_array_size(json_object_get(res.report, "leaderboard")),
+                    json_array_size(json_object_get(res.report, "leaderboard")) == 1 ? "" : "s", cfg->experiment,
+                    json_string_value(json_object_get(res.report, "best")),
+                    num(json_object_get(best_entry(res.report), "test"), "silhouette"),
+                    res.run_id, cli_elapsed_s(ctx));
+    else cli_summary(ctx, "trained %zu learner%s and the baseline in experiment %s: best %s, gate %s, run %.12s in %.1fs",
                 cfg->nlearners, cfg->nlearners == 1 ? "" : "s", cfg->experiment, json_string_value(json_object_get(res.report, "best")),
                 json_is_true(json_object_get(gate, "passed")) ? "passed" : "failed", res.run_id, cli_elapsed_s(ctx));
     cairn_train_result_release(&res);

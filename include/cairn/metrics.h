@@ -27,7 +27,9 @@
  * - Nothing here keeps state between calls; all functions are thread-safe.
  *
  * Sources: src/train/metrics.c, significance.c, calibrate.c, fairness.c; tests in
- * tests/unit/train/test_{metrics,significance,calibrate,fairness}.c and the oracle above.
+ * tests/unit/train/test_{metrics,significance,calibrate,fairness}.c and the oracle above;
+ * the clustering metrics in tests/unit/train/test_cluster_metrics.c and
+ * tests/oracles/test_cluster_sklearn.sh.
  */
 #ifndef CAIRN_METRICS_H
 #define CAIRN_METRICS_H
@@ -159,6 +161,84 @@ typedef struct cairn_regression_metrics {
 
 int cairn_regression_metrics_compute(const double *y, const double *p, const double *w, size_t n,
                                      cairn_regression_metrics *out, cairn_error *err);
+
+/* ------------------------------------------------------------------------------------------
+ * Clustering: how well a partition of points holds together (no ground truth)
+ *
+ * These read the points themselves, so they do not fit cairn_metric_fn:
+ *   x       n x d row-major coordinates, every one finite (else CAIRN_EINVAL, err->field "x",
+ *           err->row the point);
+ *   labels  n cluster ids, any int32 values: only which points share an id matters (as
+ *           scikit-learn's LabelEncoder), and only the ids present count as clusters.
+ * Distances are Euclidean. Definitions are scikit-learn 1.2's (sklearn.metrics); where
+ * sklearn raises ValueError because the number of distinct labels is not in [2, n - 1],
+ * Cairn returns 0 and NaN, as for any metric undefined on valid input. n = 0 gives NaN.
+ * Oracle: tests/oracles/test_cluster_sklearn.sh; unit tests:
+ * tests/unit/train/test_cluster_metrics.c.
+ * ---------------------------------------------------------------------------------------- */
+
+/* The silhouette sample size cairn train uses (sklearn has no default: all rows). */
+#define CAIRN_SILHOUETTE_SAMPLE_DEFAULT 2000
+
+/* The silhouette of every point (sklearn.metrics.silhouette_samples): a = the mean distance
+ * to the other points of its cluster, b = the lowest mean distance to the points of another
+ * cluster, s = (b - a) / max(a, b); s = 0 for a point alone in its cluster and where
+ * max(a, b) = 0 (duplicates). out holds n doubles; all NaN when undefined. O(n^2 d) time,
+ * O(n k) memory. */
+int cairn_silhouette_samples(const double *x, size_t n, size_t d, const int32_t *labels,
+                             double *out, cairn_error *err);
+/* The rows a silhouette sample of at most sample_size of n points takes: every row when
+ * sample_size is 0 or >= n, else Knuth's selection sampling (Algorithm S) driven by a
+ * cairn_rng seeded with seed: row i (in order) is taken when (n - i) u < (still needed), u
+ * uniform in [0, 1). So the sample depends only on (n, sample_size, seed), holds exactly
+ * min(n, sample_size) rows, and comes out ascending. *rows is new (cairn_free); *m its
+ * length. CAIRN_ENOMEM only. */
+int cairn_silhouette_sample_rows(size_t n, size_t sample_size, uint64_t seed, size_t **rows,
+                                 size_t *m);
+/* The mean silhouette (sklearn.metrics.silhouette_score) over the sample above: with a
+ * sample, clusters and their sizes are those of the sampled points, exactly as sklearn
+ * scores X[rows], labels[rows]. sample_size 0 = every point. Higher is better, in [-1, 1]. */
+int cairn_silhouette_score(const double *x, size_t n, size_t d, const int32_t *labels,
+                           size_t sample_size, uint64_t seed, double *out, cairn_error *err);
+/* Davies-Bouldin (sklearn.metrics.davies_bouldin_score): with c_k a cluster's mean, s_k the
+ * mean distance of its points to c_k and d_kj the distance between means, the mean over
+ * clusters of max over j != k of (s_k + s_j) / d_kj (a pair of coinciding means counts 0).
+ * 0 when every s_k or every d_kj is within 1e-8 of 0 (numpy.allclose). Lower is better. */
+int cairn_davies_bouldin_score(const double *x, size_t n, size_t d, const int32_t *labels,
+                               double *out, cairn_error *err);
+/* Calinski-Harabasz (sklearn.metrics.calinski_harabasz_score): the between-cluster
+ * dispersion sum_k n_k |c_k - c|^2 over the within-cluster dispersion sum_i |x_i - c_k(i)|^2,
+ * times (n - k) / (k - 1); 1 when the within-cluster dispersion is 0. Higher is better. */
+int cairn_calinski_harabasz_score(const double *x, size_t n, size_t d, const int32_t *labels,
+                                  double *out, cairn_error *err);
+/* Inertia: sum_i |x_i - c_{labels_i}|^2. With centroids (k x d, row-major) labels must lie
+ * in 0..k-1 (CAIRN_EINVAL naming the row otherwise, err->field "labels"): this is
+ * sklearn's KMeans inertia_ (-KMeans.score) of points assigned to a fitted model's centres.
+ * Without (NULL) each cluster's own mean is its centre (the within-cluster sum of squares).
+ * Defined for any n >= 1 and any number of clusters. Lower is better; it falls as k grows,
+ * so it cannot choose k on its own. */
+int cairn_cluster_inertia(const double *x, size_t n, size_t d, const int32_t *labels,
+                          const double *centroids, size_t k, double *out, cairn_error *err);
+
+typedef struct cairn_cluster_metrics {
+    double silhouette;        /* on the sample below */
+    double davies_bouldin;
+    double calinski_harabasz;
+    double inertia;
+    size_t clusters;          /* distinct labels among the n points */
+    size_t silhouette_rows;   /* the sample's size: min(n, sample_size), or n */
+} cairn_cluster_metrics;
+
+/* All four at once (arguments as above). */
+int cairn_cluster_metrics_compute(const double *x, size_t n, size_t d, const int32_t *labels,
+                                  const double *centroids, size_t k, size_t sample_size,
+                                  uint64_t seed, cairn_cluster_metrics *out, cairn_error *err);
+/* The clustering metrics by name: "silhouette", "davies_bouldin", "calinski_harabasz",
+ * "inertia". Returns false for any other name; else *higher_is_better (may be NULL) gets the
+ * direction. cairn_cluster_metric_value picks one out of a cairn_cluster_metrics (NaN for an
+ * unknown name). */
+bool cairn_cluster_metric_find(const char *name, bool *higher_is_better);
+double cairn_cluster_metric_value(const cairn_cluster_metrics *m, const char *name);
 
 /* ------------------------------------------------------------------------------------------
  * Decisions under a cost matrix

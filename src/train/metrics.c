@@ -1,5 +1,5 @@
-/* src/train/metrics.c: classification and regression metrics, the table of named metrics,
- * and decisions under a cost matrix (include/cairn/metrics.h).
+/* src/train/metrics.c: classification, regression and clustering metrics, the table of named
+ * metrics, and decisions under a cost matrix (include/cairn/metrics.h).
  *
  * Ranking metrics (ROC AUC, average precision) come from one scan of the rows sorted by
  * score, descending, in groups of equal score. Per group with positive weight gp and
@@ -18,8 +18,15 @@
  * Invariants: inputs are checked before any arithmetic (cairn_metric_data_check), so a
  * metric never reads a NaN score or a negative weight; undefined results are NaN, never a
  * silent division by zero.
+ * Clustering metrics read the points: labels are first mapped to dense ids 0..k-1 in the
+ * order of their values (sklearn's LabelEncoder). The silhouette sums, for every pair of
+ * points once, the distance into each point's per-cluster total (an m x k table), so each
+ * point's totals accumulate in row order as sklearn's bincount does; Davies-Bouldin,
+ * Calinski-Harabasz and inertia are two passes over the points (means, then distances).
+ *
  * Tests: tests/unit/train/test_metrics.c (hand-computed cases, brute-force references) and
- * tests/oracles/test_metrics_sklearn.sh (scikit-learn 1.2 on seeded data).
+ * tests/oracles/test_metrics_sklearn.sh (scikit-learn 1.2 on seeded data); clustering:
+ * tests/unit/train/test_cluster_metrics.c and tests/oracles/test_cluster_sklearn.sh.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -789,4 +796,360 @@ int cairn_cost_weights(const double *y, const double *w, size_t n, const cairn_c
     for (size_t i = 0; i < n; i++)
         out[i] = weight_of(w, i) * (y[i] == 1.0 ? regret_pos : regret_neg) * scale;
     return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Clustering
+ * ---------------------------------------------------------------------------------------- */
+
+/* Labels as dense ids 0..k-1 in ascending order of value, with each cluster's size. */
+typedef struct dense_labels {
+    int32_t *id;     /* n */
+    size_t *count;   /* k */
+    size_t k;
+} dense_labels;
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void dense_release(dense_labels *dl)
+{
+    cairn_free(dl->id);
+    cairn_free(dl->count);
+    memset(dl, 0, sizeof *dl);
+}
+
+/* Labels of the points rows[0..n) (every point when rows is NULL). */
+static int dense_make(const int32_t *labels, const size_t *rows, size_t n, dense_labels *dl,
+                      cairn_error *err)
+{
+    memset(dl, 0, sizeof *dl);
+    int32_t *sorted = cairn_malloc((n ? n : 1) * sizeof *sorted);
+    dl->id = cairn_malloc((n ? n : 1) * sizeof *dl->id);
+    if (!sorted || !dl->id) {
+        cairn_free(sorted);
+        dense_release(dl);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = labels[rows ? rows[i] : i];
+    qsort(sorted, n, sizeof *sorted, cmp_i32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || sorted[i] != sorted[k - 1]) sorted[k++] = sorted[i];
+    dl->k = k;
+    if (!(dl->count = cairn_calloc(k ? k : 1, sizeof *dl->count))) {
+        cairn_free(sorted);
+        dense_release(dl);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        int32_t v = labels[rows ? rows[i] : i];
+        const int32_t *hit = bsearch(&v, sorted, k, sizeof *sorted, cmp_i32);
+        dl->id[i] = (int32_t)(hit - sorted);
+        dl->count[dl->id[i]]++;
+    }
+    cairn_free(sorted);
+    return 0;
+}
+
+static int check_points(const double *x, size_t n, size_t d, cairn_error *err)
+{
+    if (n > 0 && (!x || d == 0))
+        return cairn_error_set(err, CAIRN_EINVAL, "clustering metric: %zu points need coordinates "
+                               "(d = %zu)", n, d);
+    for (size_t i = 0; i < n * d; i++)
+        if (!isfinite(x[i]))
+            return row_error(err, "x", i / d, "x[%zu][%zu] = %g: coordinates must be finite", i / d,
+                             i % d, x[i]);
+    return 0;
+}
+
+/* sklearn's check_number_of_labels: 2 <= k <= n - 1. */
+static bool labels_defined(size_t k, size_t n)
+{
+    return k >= 2 && k < n;
+}
+
+static double distance2(const double *a, const double *b, size_t d)
+{
+    double s = 0;
+    for (size_t j = 0; j < d; j++) {
+        double t = a[j] - b[j];
+        s += t * t;
+    }
+    return s;
+}
+
+static double distance(const double *a, const double *b, size_t d)
+{
+    return sqrt(distance2(a, b, d));
+}
+
+/* Each cluster's mean, k x d (new). */
+static double *cluster_means(const double *x, size_t n, size_t d, const dense_labels *dl)
+{
+    double *c = cairn_calloc((dl->k ? dl->k : 1) * d, sizeof *c);
+    if (!c) return NULL;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            c[(size_t)dl->id[i] * d + j] += x[i * d + j];
+    for (size_t c_ = 0; c_ < dl->k; c_++)
+        for (size_t j = 0; j < d; j++)
+            c[c_ * d + j] /= (double)dl->count[c_];
+    return c;
+}
+
+/* s of the points rows[0..m) (all n when rows is NULL) into out[0..m); *defined false (and
+ * out all NaN) when the sample holds fewer than 2 or as many clusters as points. */
+static int silhouette_rows(const double *x, size_t d, const int32_t *labels, const size_t *rows,
+                           size_t m, double *out, bool *defined, cairn_error *err)
+{
+    dense_labels dl;
+    int rc = dense_make(labels, rows, m, &dl, err);
+    if (rc) return rc;
+    *defined = labels_defined(dl.k, m);
+    if (!*defined) {
+        for (size_t i = 0; i < m; i++)
+            out[i] = NAN;
+        dense_release(&dl);
+        return 0;
+    }
+    size_t k = dl.k;
+    double *sums = cairn_calloc(m * k, sizeof *sums);
+    if (!sums) {
+        dense_release(&dl);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    /* each pair once; point a's totals still grow in row order (pairs (b, a) for b < a came
+     * first), as sklearn's bincount over a row of the distance matrix */
+    for (size_t a = 0; a < m; a++) {
+        const double *xa = x + (rows ? rows[a] : a) * d;
+        for (size_t b = a + 1; b < m; b++) {
+            double t = distance(xa, x + (rows ? rows[b] : b) * d, d);
+            sums[a * k + (size_t)dl.id[b]] += t;
+            sums[b * k + (size_t)dl.id[a]] += t;
+        }
+    }
+    for (size_t a = 0; a < m; a++) {
+        size_t own = (size_t)dl.id[a];
+        if (dl.count[own] < 2) { /* alone in its cluster: sklearn's 0/0 -> 0 */
+            out[a] = 0;
+            continue;
+        }
+        double in = sums[a * k + own] / (double)(dl.count[own] - 1), near = INFINITY;
+        for (size_t c = 0; c < k; c++)
+            if (c != own && sums[a * k + c] / (double)dl.count[c] < near)
+                near = sums[a * k + c] / (double)dl.count[c];
+        double top = in > near ? in : near;
+        out[a] = top > 0 ? (near - in) / top : 0;
+    }
+    cairn_free(sums);
+    dense_release(&dl);
+    return 0;
+}
+
+int cairn_silhouette_samples(const double *x, size_t n, size_t d, const int32_t *labels,
+                             double *out, cairn_error *err)
+{
+    int rc = check_points(x, n, d, err);
+    bool defined;
+    if (rc == 0) rc = silhouette_rows(x, d, labels, NULL, n, out, &defined, err);
+    return rc;
+}
+
+int cairn_silhouette_sample_rows(size_t n, size_t sample_size, uint64_t seed, size_t **rows,
+                                 size_t *m)
+{
+    size_t want = sample_size && sample_size < n ? sample_size : n;
+    *m = 0;
+    if (!(*rows = cairn_malloc((want ? want : 1) * sizeof **rows))) return CAIRN_ENOMEM;
+    if (want == n) {
+        for (size_t i = 0; i < n; i++)
+            (*rows)[i] = i;
+        *m = n;
+        return 0;
+    }
+    cairn_rng rng;
+    cairn_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n && *m < want; i++)
+        if ((double)(n - i) * cairn_rng_uniform(&rng) < (double)(want - *m)) (*rows)[(*m)++] = i;
+    return 0;
+}
+
+int cairn_silhouette_score(const double *x, size_t n, size_t d, const int32_t *labels,
+                           size_t sample_size, uint64_t seed, double *out, cairn_error *err)
+{
+    *out = NAN;
+    int rc = check_points(x, n, d, err);
+    if (rc || n == 0) return rc;
+    size_t *rows = NULL, m = 0;
+    if (cairn_silhouette_sample_rows(n, sample_size, seed, &rows, &m))
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    double *s = cairn_malloc(m * sizeof *s);
+    bool defined = false;
+    rc = s ? silhouette_rows(x, d, labels, m == n ? NULL : rows, m, s, &defined, err)
+           : cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (rc == 0 && defined) {
+        double sum = 0;
+        for (size_t i = 0; i < m; i++)
+            sum += s[i];
+        *out = sum / (double)m;
+    }
+    cairn_free(s);
+    cairn_free(rows);
+    return rc;
+}
+
+int cairn_davies_bouldin_score(const double *x, size_t n, size_t d, const int32_t *labels,
+                               double *out, cairn_error *err)
+{
+    *out = NAN;
+    int rc = check_points(x, n, d, err);
+    if (rc || n == 0) return rc;
+    dense_labels dl;
+    if ((rc = dense_make(labels, NULL, n, &dl, err))) return rc;
+    size_t k = dl.k;
+    double *c = labels_defined(k, n) ? cluster_means(x, n, d, &dl) : NULL;
+    double *intra = c ? cairn_calloc(k, sizeof *intra) : NULL;
+    if (labels_defined(k, n) && !intra) rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (rc == 0 && intra) {
+        for (size_t i = 0; i < n; i++)
+            intra[dl.id[i]] += distance(x + i * d, c + (size_t)dl.id[i] * d, d);
+        bool intra_zero = true, between_zero = true;
+        for (size_t a = 0; a < k; a++) {
+            intra[a] /= (double)dl.count[a];
+            intra_zero = intra_zero && fabs(intra[a]) <= 1e-8;
+            for (size_t b = a + 1; b < k; b++)
+                between_zero = between_zero && distance(c + a * d, c + b * d, d) <= 1e-8;
+        }
+        double sum = 0;
+        for (size_t a = 0; a < k && !intra_zero && !between_zero; a++) {
+            double worst = 0;
+            for (size_t b = 0; b < k; b++) {
+                double between = distance(c + a * d, c + b * d, d);
+                if (b == a || between == 0) continue; /* sklearn: / inf = 0 */
+                double r = (intra[a] + intra[b]) / between;
+                if (r > worst) worst = r;
+            }
+            sum += worst;
+        }
+        *out = intra_zero || between_zero ? 0.0 : sum / (double)k;
+    }
+    cairn_free(intra);
+    cairn_free(c);
+    dense_release(&dl);
+    return rc;
+}
+
+int cairn_calinski_harabasz_score(const double *x, size_t n, size_t d, const int32_t *labels,
+                                  double *out, cairn_error *err)
+{
+    *out = NAN;
+    int rc = check_points(x, n, d, err);
+    if (rc || n == 0) return rc;
+    dense_labels dl;
+    if ((rc = dense_make(labels, NULL, n, &dl, err))) return rc;
+    size_t k = dl.k;
+    double *c = labels_defined(k, n) ? cluster_means(x, n, d, &dl) : NULL;
+    double *mean = c ? cairn_calloc(d, sizeof *mean) : NULL;
+    if (labels_defined(k, n) && !mean) rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (rc == 0 && mean) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++)
+                mean[j] += x[i * d + j];
+        for (size_t j = 0; j < d; j++)
+            mean[j] /= (double)n;
+        double between = 0, within = 0;
+        for (size_t a = 0; a < k; a++)
+            between += (double)dl.count[a] * distance2(c + a * d, mean, d);
+        for (size_t i = 0; i < n; i++)
+            within += distance2(x + i * d, c + (size_t)dl.id[i] * d, d);
+        *out = within == 0 ? 1.0 : between * (double)(n - k) / (within * ((double)k - 1.0));
+    }
+    cairn_free(mean);
+    cairn_free(c);
+    dense_release(&dl);
+    return rc;
+}
+
+int cairn_cluster_inertia(const double *x, size_t n, size_t d, const int32_t *labels,
+                          const double *centroids, size_t k, double *out, cairn_error *err)
+{
+    *out = NAN;
+    int rc = check_points(x, n, d, err);
+    if (rc || n == 0) return rc;
+    for (size_t i = 0; centroids && i < n; i++)
+        if (labels[i] < 0 || (size_t)labels[i] >= k)
+            return row_error(err, "labels", i, "labels[%zu] = %d: not a centroid (0..%zu)", i,
+                             (int)labels[i], k ? k - 1 : 0);
+    dense_labels dl = {0};
+    double *own = NULL;
+    if (!centroids) {
+        if ((rc = dense_make(labels, NULL, n, &dl, err))) return rc;
+        if (!(own = cluster_means(x, n, d, &dl))) {
+            dense_release(&dl);
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        }
+    }
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += distance2(x + i * d,
+                         centroids ? centroids + (size_t)labels[i] * d : own + (size_t)dl.id[i] * d, d);
+    *out = sum;
+    cairn_free(own);
+    dense_release(&dl);
+    return 0;
+}
+
+int cairn_cluster_metrics_compute(const double *x, size_t n, size_t d, const int32_t *labels,
+                                  const double *centroids, size_t k, size_t sample_size,
+                                  uint64_t seed, cairn_cluster_metrics *out, cairn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = cairn_silhouette_score(x, n, d, labels, sample_size, seed, &out->silhouette, err);
+    if (rc == 0) rc = cairn_davies_bouldin_score(x, n, d, labels, &out->davies_bouldin, err);
+    if (rc == 0)
+        rc = cairn_calinski_harabasz_score(x, n, d, labels, &out->calinski_harabasz, err);
+    if (rc == 0) rc = cairn_cluster_inertia(x, n, d, labels, centroids, k, &out->inertia, err);
+    dense_labels dl;
+    if (rc == 0 && (rc = dense_make(labels, NULL, n, &dl, err)) == 0) {
+        out->clusters = dl.k;
+        dense_release(&dl);
+    }
+    out->silhouette_rows = sample_size && sample_size < n ? sample_size : n;
+    return rc;
+}
+
+static const struct {
+    const char *name;
+    bool higher_is_better;
+} cluster_metric_table[] = {
+    {"silhouette", true},
+    {"davies_bouldin", false},
+    {"calinski_harabasz", true},
+    {"inertia", false},
+};
+
+bool cairn_cluster_metric_find(const char *name, bool *higher_is_better)
+{
+    for (size_t i = 0; name && i < sizeof cluster_metric_table / sizeof cluster_metric_table[0]; i++)
+        if (!strcmp(name, cluster_metric_table[i].name)) {
+            if (higher_is_better) *higher_is_better = cluster_metric_table[i].higher_is_better;
+            return true;
+        }
+    return false;
+}
+
+double cairn_cluster_metric_value(const cairn_cluster_metrics *m, const char *name)
+{
+    if (!name) return NAN;
+    if (!strcmp(name, "silhouette")) return m->silhouette;
+    if (!strcmp(name, "davies_bouldin")) return m->davies_bouldin;
+    if (!strcmp(name, "calinski_harabasz")) return m->calinski_harabasz;
+    if (!strcmp(name, "inertia")) return m->inertia;
+    return NAN;
 }

@@ -72,6 +72,19 @@ static void print_report(const json_t *r)
         if (json_is_true(json_object_get(e, "resumed"))) printf("  (read back)");
         printf("\n");
     }
+    bool nested_title = false;
+    json_array_foreach(board, i, e)
+    {
+        const json_t *n = json_object_get(e, "nested");
+        if (!n) continue;
+        if (!nested_title)
+            printf("\nnested cross-validation (%lld outer x %lld inner folds over training and validation):\n",
+                   (long long)num(n, "outer"), (long long)num(n, "inner"));
+        nested_title = true;
+        printf("  %-18s %s %.4f +- %.4f (the search's own inner estimate: %.4f)\n",
+               json_string_value(json_object_get(e, "name")), json_string_value(json_object_get(n, "metric")),
+               num(n, "mean"), num(n, "std"), num(n, "inner_mean"));
+    }
     const json_t *sig = json_object_get(r, "significance"), *dl = json_object_get(sig, "delong"),
                  *mc = json_object_get(sig, "mcnemar"), *pb = json_object_get(sig, "paired_bootstrap");
     printf("\n%s against the baseline:\n", best);
@@ -116,6 +129,12 @@ static void print_report(const json_t *r)
             printf("  %-40s %.5f\n", json_string_value(json_object_get(e, "feature")), num(e, "value"));
         }
     }
+    const json_t *st = json_object_get(r, "importance_stability");
+    if (st)
+        printf("stability (%s) against run %.12s: Spearman %.3f, Kendall %.3f, top %lld overlap %lld\n",
+               json_string_value(json_object_get(st, "kind")), json_string_value(json_object_get(st, "previous_run")),
+               num(st, "spearman"), num(st, "kendall_tau_b"), (long long)num(st, "top_k"),
+               (long long)num(st, "top_overlap"));
     const json_t *sl;
     json_array_foreach(json_object_get(r, "slices"), i, sl)
     {

@@ -48,8 +48,9 @@ typedef struct cairn_train_learner {
     json_t *params;        /* fixed hyper-parameters (an object, owned; never NULL) */
     int64_t rounds;        /* xgboost: most boosting rounds (default 500) */
     int64_t early_stopping;/* xgboost: patience in rounds on the validation set (default 20; 0 off) */
-    int64_t checkpoint_every; /* xgboost: 0 = auto (at rounds/4^k, k >= 1, of at least 8 rounds),
-                                 -1 = none, N = every N rounds */
+    int64_t checkpoint_every; /* xgboost: 0 = auto (with a search or at least 1,000 rounds: at
+                                 rounds/4^k, k >= 1, of at least 8 rounds), -1 = none,
+                                 N = every N rounds */
     bool has_search;
     cairn_train_search search;
 } cairn_train_learner;

@@ -80,25 +80,9 @@ typedef struct cjob {
 static const char *const metric_names[] = {"silhouette", "davies_bouldin", "calinski_harabasz", "inertia"};
 #define NMETRICS (sizeof metric_names / sizeof metric_names[0])
 
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
+#define cpu_seconds cairn__train_cpu_seconds
 
-static void say(cjob *j, const char *fmt, ...) CAIRN_PRINTF(2, 3);
-static void say(cjob *j, const char *fmt, ...)
-{
-    if (!j->opts->log) return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    j->opts->log(j->opts->log_ud, line);
-}
+#define say(j, ...) cairn__train_say((j)->opts, __VA_ARGS__)
 
 static int note(cjob *j, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 static int note(cjob *j, const char *fmt, ...)

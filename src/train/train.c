@@ -68,25 +68,26 @@ typedef struct job {
     double cpu0;
 } job;
 
-static double cpu_seconds(void)
+double cairn__train_cpu_seconds(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
 }
+#define cpu_seconds cairn__train_cpu_seconds
 
-static void say(job *j, const char *fmt, ...) CAIRN_PRINTF(2, 3);
-static void say(job *j, const char *fmt, ...)
+void cairn__train_say(const cairn_train_options *opts, const char *fmt, ...)
 {
-    if (!j->opts->log) return;
+    if (!opts->log) return;
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    j->opts->log(j->opts->log_ud, line);
+    opts->log(opts->log_ud, line);
 }
+#define say(j, ...) cairn__train_say((j)->opts, __VA_ARGS__)
 
 static cairn_objective objective_of(cairn_task task)
 {
@@ -829,7 +830,7 @@ static int train_candidate(job *j, candidate *c)
     return rc;
 }
 
-static void nested_log(void *ud, const char *line) { say(ud, "%s", line); }
+static void nested_log(void *ud, const char *line) { say((job *)ud, "%s", line); }
 
 /* Nested cross-validation of a learner (cfg->nested_outer > 0), kept as the artifact
  * nested.json of its run and read back from there when the job resumes. */

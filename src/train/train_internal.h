@@ -47,6 +47,11 @@ typedef struct cairn_trainer {
 
 int cairn__train_prepare(cairn_trainer *t);
 
+/* src/train/train.c: one progress line through opts->log (nothing without one), and the
+ * process's CPU time (user + system) in seconds. */
+void cairn__train_say(const cairn_train_options *opts, const char *fmt, ...) CAIRN_PRINTF(2, 3);
+double cairn__train_cpu_seconds(void);
+
 /* src/train/train.c: the learner parameters train.c fits l with (objective, classes, rounds,
  * patience, seed, and the cost matrix as class weights in cw), hyper_json borrowed; callbacks
  * and init_model left unset. */

@@ -143,15 +143,11 @@ static int check_config(cjob *j)
             return cairn_error_set(err, CAIRN_EINVAL, "%s: learner '%s': standardize cannot be searched", cfg->path,
                                    l->name);
     }
-    /* the parser defaults `select` to the gate metric, a supervised one: that means "not set" */
+    /* the parser defaults `select` to silhouette and refuses a supervised metric */
     j->select = cfg->select_metric ? cfg->select_metric : "silhouette";
-    if (!cairn_cluster_metric_find(j->select, &j->select_hib)) {
-        if (cfg->gate_metric && strcmp(j->select, cfg->gate_metric))
-            return cairn_error_set(err, CAIRN_EINVAL, "%s: select: '%s' is not a clustering metric (silhouette, "
-                                   "davies_bouldin, calinski_harabasz, inertia)", cfg->path, j->select);
-        j->select = "silhouette";
-        cairn_cluster_metric_find(j->select, &j->select_hib);
-    }
+    if (!cairn_cluster_metric_find(j->select, &j->select_hib))
+        return cairn_error_set(err, CAIRN_EINVAL, "%s: select: '%s' is not a clustering metric (silhouette, "
+                               "davies_bouldin, calinski_harabasz, inertia)", cfg->path, j->select);
     return 0;
 }
 

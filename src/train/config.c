@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cairn/json.h"
+#include "cairn/metrics.h"
 #include "cairn/train.h"
 #include "cairn/yaml.h"
 
@@ -459,6 +460,14 @@ static int read_config(ctx *c, const cairn_yaml_node *root)
     }
     if (rc == 0) rc = names(c, root, "metrics", &cfg->metrics, &cfg->nmetrics);
     if (rc == 0) rc = str(c, root, "select", false, &cfg->select_metric);
+    if (rc == 0 && cfg->task == CAIRN_TASK_CLUSTERING) {
+        /* no labels: k is chosen by a clustering metric, and there is no gate */
+        const cairn_yaml_node *sel = get(root, "select");
+        if (!cfg->select_metric) cfg->select_metric = "silhouette";
+        else if (!cairn_cluster_metric_find(cfg->select_metric, NULL))
+            rc = perr(c, sel, "select", "expected a clustering metric (silhouette, davies_bouldin, calinski_harabasz, inertia), found ",
+                      cfg->select_metric);
+    }
     if (rc == 0 && !cfg->select_metric) cfg->select_metric = cfg->gate_metric;
 
     const cairn_yaml_node *co = get(root, "costs");

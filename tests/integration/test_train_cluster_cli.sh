@@ -190,7 +190,7 @@ check "a supervised learner: named, and why" has "$err" "learner 'gbt' is xgboos
 yaml badsel "" "select: roc_auc"
 run "$cairn" train "$tmp/badsel.yaml"
 check "a supervised selection metric exits 1" test "$rc" = 1
-check "a supervised selection metric: named" has "$err" "select: 'roc_auc' is not a clustering metric"
+check "a supervised selection metric: named" has "$err" "key 'select': expected a clustering metric (silhouette, davies_bouldin, calinski_harabasz, inertia), found roc_auc"
 yaml both ", n_clusters: 3" ""
 run "$cairn" train "$tmp/both.yaml"
 check "k and n_clusters together exit 1" test "$rc" = 1

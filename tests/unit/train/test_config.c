@@ -125,6 +125,26 @@ static void test_defaults(void **state)
     assert_int_equal(c->learners[0].rounds, 500);
     assert_int_equal(c->learners[0].early_stopping, 20);
     assert_true(json_is_object(c->learners[0].params));
+    assert_int_equal(c->learners[0].checkpoint_every, 0); /* auto */
+    assert_int_equal(c->nested_outer, 0);                  /* off */
+    cairn_train_config_free(c);
+
+    /* clustering: no label, k chosen by silhouette; checkpoints and nested folds as given */
+    const char *k = "training_set: t.parquet\ntask: clustering\nsplit: {kind: random}\n"
+                    "learners: [{learner: kmeans, params: {k: 3}}]\n";
+    CAIRN_ASSERT_OK(cairn_train_config_parse(k, strlen(k), "k.yaml", &c, &err), &err);
+    assert_null(c->label);
+    assert_string_equal(c->select_metric, "silhouette");
+    cairn_train_config_free(c);
+    const char *n = "training_set: t.parquet\nlabel: y\nsplit: {kind: random}\n"
+                    "learners: [{learner: xgboost, checkpoint: none}, {name: b, learner: xgboost, "
+                    "checkpoint: 50}]\nnested: {inner: 4}\n";
+    CAIRN_ASSERT_OK(cairn_train_config_parse(n, strlen(n), "n.yaml", &c, &err), &err);
+    assert_int_equal(c->learners[0].checkpoint_every, -1);
+    assert_int_equal(c->learners[1].checkpoint_every, 50);
+    assert_int_equal(c->nested_outer, 5);
+    assert_int_equal(c->nested_inner, 4);
+    assert_int_equal(c->nested_trials, 0);
     cairn_train_config_free(c);
 }
 
@@ -166,6 +186,16 @@ static void test_errors(void **state)
         {"training_set: t\nlabel: y\ntask: regression\nsplit: {kind: random}\nlearners: [{learner: "
          "linear}]\ncalibration: {method: platt}\n",
          "calibration is for binary tasks"},
+        {"training_set: t\ntask: clustering\nsplit: {kind: random}\nlearners: [{learner: "
+         "kmeans}]\nselect: roc_auc\n",
+         "t.yaml:5:9: key 'select': expected a clustering metric (silhouette, davies_bouldin, "
+         "calinski_harabasz, inertia), found roc_auc"},
+        {"training_set: t\nlabel: y\nsplit: {kind: random}\nlearners: [{learner: xgboost, "
+         "checkpoint: sometimes}]\n",
+         "'checkpoint': expected an integer"},
+        {"training_set: t\nlabel: y\nsplit: {kind: random}\nlearners: [{learner: xgboost}]\n"
+         "nested: {outer: 1}\n",
+         "expected an integer in [2, 100], found 1"},
         {"", "an empty training configuration"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

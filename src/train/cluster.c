@@ -62,7 +62,6 @@ typedef struct cjob {
     cairn_trainer t;
     const cairn_train_options *opts;
     char run_id[CAIRN_RUN_ID_LEN + 1];
-    char key[65];
     const char *select;              /* a clustering metric */
     bool select_hib, standardize;
     size_t d;                        /* features */
@@ -214,72 +213,6 @@ static int build_space(cjob *j)
 /* ------------------------------------------------------------------------------------------
  * Runs
  * ---------------------------------------------------------------------------------------- */
-
-static void job_key(cjob *j)
-{
-    const char *text = j->opts->config_text ? j->opts->config_text : j->t.cfg->path;
-    size_t len = j->opts->config_text ? j->opts->config_len : strlen(j->t.cfg->path);
-    cairn_sha256 h;
-    uint8_t sum[CAIRN_SHA256_LEN];
-    cairn_sha256_init(&h);
-    cairn_sha256_update(&h, text, len);
-    cairn_sha256_update(&h, j->t.set_id, strlen(j->t.set_id));
-    cairn_sha256_final(&h, sum);
-    cairn_hex_encode(sum, CAIRN_SHA256_LEN, j->key);
-}
-
-/* The job run: an unfinished one of the same job (when resuming), or a new one. */
-static int job_run(cjob *j, bool *resumed)
-{
-    cairn_trainer *t = &j->t;
-    int64_t exp_id = 0;
-    int rc = cairn_experiment_ensure(t->home, t->cfg->experiment, &exp_id, NULL, t->err);
-    if (rc == 0) rc = cairn_run_reap(t->home, NULL, t->err);
-    *resumed = false;
-    cairn_run_query q = cairn_run_query_default();
-    q.experiment = t->cfg->experiment;
-    q.parent_id = "";
-    q.tag_key = "cairn.job";
-    q.tag_value = j->key;
-    q.limit = 10;
-    cairn_runs runs = {0};
-    if (rc == 0 && j->opts->resume) rc = cairn_run_list(t->home, &q, &runs, t->err);
-    for (size_t i = 0; rc == 0 && i < runs.count && !*resumed; i++)
-        if (runs.items[i].status != CAIRN_RUN_FINISHED) {
-            memcpy(j->run_id, runs.items[i].id, sizeof j->run_id);
-            *resumed = true;
-        }
-    cairn_runs_release(&runs);
-    if (rc || *resumed) return rc;
-    cairn_run_kv tag = {"cairn.job", j->key};
-    cairn_run_options o = {.experiment = t->cfg->experiment, .name = "train", .source = j->opts->source,
-                           .tags = &tag, .ntags = 1};
-    return cairn_run_create(t->home, &o, j->run_id, t->err);
-}
-
-static int log_job_params(cjob *j)
-{
-    const cairn_train_config *cfg = j->t.cfg;
-    char buf[64];
-    int rc = log_param(j, j->run_id, "training_set", j->t.set_id);
-    if (rc == 0) rc = cairn_run_set_tag(j->t.home, j->run_id, "cairn.config", cfg->path, j->t.err);
-    if (rc == 0) rc = log_param(j, j->run_id, "task", cairn_task_name(cfg->task));
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)cfg->seed);
-    if (rc == 0) rc = log_param(j, j->run_id, "seed", buf);
-    if (rc == 0) rc = log_param(j, j->run_id, "cairn_version", cairn_version());
-    if (rc == 0 && j->opts->git_commit) rc = log_param(j, j->run_id, "git_commit", j->opts->git_commit);
-    snprintf(buf, sizeof buf, "%zu", j->d);
-    if (rc == 0) rc = log_param(j, j->run_id, "features", buf);
-    if (rc == 0) rc = log_param(j, j->run_id, "select_metric", j->select);
-    if (rc == 0) rc = log_param(j, j->run_id, "standardize", j->standardize ? "true" : "false");
-    for (int p = 0; rc == 0 && p < CAIRN_PART_COUNT; p++) {
-        char key[48];
-        snprintf(key, sizeof key, "rows.%s", cairn_part_name(p));
-        snprintf(buf, sizeof buf, "%lld", (long long)j->t.nrows[p]);
-        rc = log_param(j, j->run_id, key, buf);
-    }
-    return rc;
-}
 
 /* The trial's child run: *done when one finished before (read it back), else a new one
  * (an unfinished one left by a dead process is marked killed). */
@@ -815,10 +748,10 @@ static int run_job(cjob *j, bool *resumed)
             (long long)cairn_table_num_rows(j->t.data), (long long)j->t.nrows[0], (long long)j->t.nrows[1],
             (long long)j->t.nrows[2], (long long)j->t.dropped, j->d, j->standardize ? ", standardised" : "");
     if (rc == 0) rc = build_space(j);
-    if (rc == 0) job_key(j);
-    if (rc == 0) rc = job_run(j, resumed);
+    if (rc == 0) rc = cairn__train_job_run(&j->t, j->opts, j->run_id, resumed);
     if (rc == 0 && *resumed) say(j, "resuming run %.12s", j->run_id);
-    if (rc == 0) rc = log_job_params(j);
+    cairn_run_kv extra[] = {{"select_metric", j->select}, {"standardize", j->standardize ? "true" : "false"}};
+    if (rc == 0) rc = cairn__train_log_job_params(&j->t, j->opts, j->run_id, extra, 2);
     if (rc == 0) rc = run_learners(j);
     trial *best = rc == 0 ? best_trial(j) : NULL;
     if (rc == 0 && !best)

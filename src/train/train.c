@@ -60,7 +60,6 @@ typedef struct job {
     cairn_trainer t;
     const cairn_train_options *opts;
     char run_id[CAIRN_RUN_ID_LEN + 1];
-    char key[65];
     candidate *cands;   /* learners, then the baseline last */
     size_t ncands;
     json_t *report;
@@ -189,59 +188,74 @@ static int child_run(job *j, const char *parent, const char *trial_key, const ch
     return cairn_run_create(j->t.home, &o, id, j->t.err);
 }
 
-/* The job run: an unfinished one with the same key, or a new one. */
-static int job_run(job *j, bool *resumed)
+int cairn__train_job_run(cairn_trainer *t, const cairn_train_options *opts, char run_id[CAIRN_RUN_ID_LEN + 1],
+                         bool *resumed)
 {
-    cairn_trainer *t = &j->t;
-    int64_t reaped = 0, exp_id = 0;
-    bool created = false;
-    int rc = cairn_experiment_ensure(t->home, t->cfg->experiment, &exp_id, &created, t->err);
-    if (rc == 0) rc = cairn_run_reap(t->home, &reaped, t->err);
+    /* the job's key: the configuration's bytes and the training set */
+    const char *text = opts->config_text ? opts->config_text : t->cfg->path;
+    size_t len = opts->config_text ? opts->config_len : strlen(t->cfg->path);
+    char key[2 * CAIRN_SHA256_LEN + 1];
+    uint8_t sum[CAIRN_SHA256_LEN];
+    cairn_sha256 h;
+    cairn_sha256_init(&h);
+    cairn_sha256_update(&h, text, len);
+    cairn_sha256_update(&h, t->set_id, strlen(t->set_id));
+    cairn_sha256_final(&h, sum);
+    cairn_hex_encode(sum, CAIRN_SHA256_LEN, key);
+    int64_t exp_id = 0;
+    int rc = cairn_experiment_ensure(t->home, t->cfg->experiment, &exp_id, NULL, t->err);
+    if (rc == 0) rc = cairn_run_reap(t->home, NULL, t->err);
     *resumed = false;
     cairn_run_query q = cairn_run_query_default();
     q.experiment = t->cfg->experiment;
     q.parent_id = "";
     q.tag_key = "cairn.job";
-    q.tag_value = j->key;
+    q.tag_value = key;
     q.limit = 10;
     cairn_runs runs = {0};
-    if (rc == 0 && j->opts->resume) rc = cairn_run_list(t->home, &q, &runs, t->err);
+    if (rc == 0 && opts->resume) rc = cairn_run_list(t->home, &q, &runs, t->err);
     for (size_t i = 0; rc == 0 && i < runs.count && !*resumed; i++)
-        if (runs.items[i].status == CAIRN_RUN_KILLED || runs.items[i].status == CAIRN_RUN_FAILED ||
-            runs.items[i].status == CAIRN_RUN_RUNNING) {
-            memcpy(j->run_id, runs.items[i].id, sizeof j->run_id);
+        if (runs.items[i].status != CAIRN_RUN_FINISHED) {
+            memcpy(run_id, runs.items[i].id, CAIRN_RUN_ID_LEN + 1);
             *resumed = true;
         }
     cairn_runs_release(&runs);
-    if (rc == 0 && *resumed) rc = cairn_run_reopen(t->home, j->run_id, t->err);
+    if (rc == 0 && *resumed) rc = cairn_run_reopen(t->home, run_id, t->err);
     if (rc || *resumed) return rc;
-    cairn_run_kv tag = {"cairn.job", j->key};
-    cairn_run_options o = {.experiment = t->cfg->experiment, .name = "train", .source = j->opts->source,
+    cairn_run_kv tag = {"cairn.job", key};
+    cairn_run_options o = {.experiment = t->cfg->experiment, .name = "train", .source = opts->source,
                            .tags = &tag, .ntags = 1};
-    return cairn_run_create(t->home, &o, j->run_id, t->err);
+    return cairn_run_create(t->home, &o, run_id, t->err);
 }
 
-static int log_job_params(job *j)
+int cairn__train_log_job_params(cairn_trainer *t, const cairn_train_options *opts, const char *run_id,
+                                const cairn_run_kv *extra, size_t nextra)
 {
-    const cairn_train_config *cfg = j->t.cfg;
-    char buf[64];
-    int rc = log_param(j, j->run_id, "training_set", j->t.set_id);
-    if (rc == 0) rc = cairn_run_set_tag(j->t.home, j->run_id, "cairn.config", cfg->path, j->t.err);
-    if (rc == 0) rc = log_param(j, j->run_id, "task", cairn_task_name(cfg->task));
-    if (rc == 0 && cfg->label) rc = log_param(j, j->run_id, "label", cfg->label);
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)cfg->seed);
-    if (rc == 0) rc = log_param(j, j->run_id, "seed", buf);
-    if (rc == 0) rc = log_param(j, j->run_id, "cairn_version", cairn_version());
-    if (rc == 0 && j->opts->git_commit) rc = log_param(j, j->run_id, "git_commit", j->opts->git_commit);
-    snprintf(buf, sizeof buf, "%zu", j->t.nfeatures);
-    if (rc == 0) rc = log_param(j, j->run_id, "features", buf);
-    for (int p = 0; rc == 0 && p < CAIRN_PART_COUNT; p++) {
-        char key[48];
-        snprintf(key, sizeof key, "rows.%s", cairn_part_name(p));
-        snprintf(buf, sizeof buf, "%lld", (long long)j->t.nrows[p]);
-        rc = log_param(j, j->run_id, key, buf);
+    const cairn_train_config *cfg = t->cfg;
+    enum { FIXED = 7 + CAIRN_PART_COUNT, MAX = FIXED + 8 };
+    if (nextra > MAX - FIXED) return cairn_error_set(t->err, CAIRN_EINVAL, "too many job parameters");
+    cairn_run_kv p[MAX];
+    char seed[32], features[32], rows[CAIRN_PART_COUNT][32], keys[CAIRN_PART_COUNT][48];
+    size_t n = 0;
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
+    snprintf(features, sizeof features, "%zu", t->nfeatures);
+    p[n++] = (cairn_run_kv){"training_set", t->set_id};
+    p[n++] = (cairn_run_kv){"task", cairn_task_name(cfg->task)};
+    if (cfg->label) p[n++] = (cairn_run_kv){"label", cfg->label};
+    p[n++] = (cairn_run_kv){"seed", seed};
+    p[n++] = (cairn_run_kv){"cairn_version", cairn_version()};
+    if (opts->git_commit) p[n++] = (cairn_run_kv){"git_commit", opts->git_commit};
+    p[n++] = (cairn_run_kv){"features", features};
+    for (int i = 0; i < CAIRN_PART_COUNT; i++) {
+        snprintf(keys[i], sizeof keys[i], "rows.%s", cairn_part_name(i));
+        snprintf(rows[i], sizeof rows[i], "%lld", (long long)t->nrows[i]);
+        p[n++] = (cairn_run_kv){keys[i], rows[i]};
     }
-    return rc;
+    for (size_t i = 0; i < nextra; i++) p[n++] = extra[i];
+    /* one transaction: a resumed job writes the same values again (a no-op) */
+    cairn_run_kv tag = {"cairn.config", cfg->path};
+    cairn_run_batch b = {.params = p, .nparams = n, .tags = &tag, .ntags = 1};
+    return cairn_run_log_batch(t->home, run_id, &b, t->err);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1337,20 +1351,21 @@ static int importance(job *j, candidate *c)
     return rc;
 }
 
-/* An importance list of a report as names and values (null -> NaN); false when malformed. */
-static bool importance_list(const json_t *arr, const char ***names, double **values, size_t *n)
+/* An importance list of a report as names and values (null -> NaN): 0, CAIRN_ENOMEM, or
+ * CAIRN_EPARSE when an entry has no feature name. */
+static int importance_list(const json_t *arr, const char ***names, double **values, size_t *n)
 {
     *n = json_array_size(arr);
     *names = cairn_calloc(*n + 1, sizeof **names);
     *values = cairn_calloc(*n + 1, sizeof **values);
-    if (!*names || !*values) return false;
+    if (!*names || !*values) return CAIRN_ENOMEM;
     for (size_t i = 0; i < *n; i++) {
         const json_t *e = json_array_get(arr, i), *v = json_object_get(e, "value");
         (*names)[i] = json_string_value(json_object_get(e, "feature"));
         (*values)[i] = json_is_number(v) ? json_number_value(v) : NAN;
-        if (!(*names)[i]) return false;
+        if (!(*names)[i]) return CAIRN_EPARSE;
     }
-    return true;
+    return 0;
 }
 
 /* How alike this job's importance is to that of the newest earlier finished job of the
@@ -1373,7 +1388,7 @@ static int importance_stability(job *j)
     const char **na = NULL, **nb = NULL;
     double *va = NULL, *vb = NULL;
     size_t ca = 0, cb = 0;
-    if (rc == 0 && !importance_list(json_object_get(imp, kind), &na, &va, &ca)) rc = oom(j->t.err);
+    if (rc == 0 && importance_list(json_object_get(imp, kind), &na, &va, &ca)) rc = oom(j->t.err); /* ours: well formed */
     bool found = false; /* the newest one is enough */
     for (size_t i = 0; rc == 0 && !found && i < runs.count; i++) {
         if (!strcmp(runs.items[i].id, j->run_id)) continue;
@@ -1388,7 +1403,9 @@ static int importance_stability(job *j)
         }
         cairn_buf_release(&b);
         const json_t *arr = json_object_get(json_object_get(prev, "importance"), kind);
-        bool ok = json_is_array(arr) && importance_list(arr, &nb, &vb, &cb);
+        int lrc = json_is_array(arr) ? importance_list(arr, &nb, &vb, &cb) : CAIRN_EPARSE;
+        if (lrc == CAIRN_ENOMEM) rc = oom(j->t.err);
+        bool ok = lrc == 0; /* an older report that is not readable is passed over */
         cairn_importance_stability st;
         if (ok && cairn_importance_stability_of(na, va, ca, nb, vb, cb, (size_t)j->t.cfg->top_features, &st, &quiet) == 0) {
             json_object_set_new(j->report, "importance_stability",
@@ -1460,17 +1477,6 @@ static void candidate_release(candidate *c)
     json_decref(c->nested);
 }
 
-static void job_key(job *j, const char *config_text, size_t len)
-{
-    cairn_sha256 h;
-    uint8_t sum[CAIRN_SHA256_LEN];
-    cairn_sha256_init(&h);
-    cairn_sha256_update(&h, config_text, len);
-    cairn_sha256_update(&h, j->t.set_id, strlen(j->t.set_id));
-    cairn_sha256_final(&h, sum);
-    cairn_hex_encode(sum, CAIRN_SHA256_LEN, j->key);
-}
-
 void cairn_train_options_init(cairn_train_options *opts)
 {
     memset(opts, 0, sizeof *opts);
@@ -1502,12 +1508,10 @@ int cairn_train(cairn_home *home, const cairn_train_config *cfg, const cairn_tra
         say(&j, "%lld rows: %lld train, %lld validation, %lld calibration, %lld test (%lld dropped); %zu features",
             (long long)cairn_table_num_rows(j.t.data), (long long)j.t.nrows[0], (long long)j.t.nrows[1],
             (long long)j.t.nrows[3], (long long)j.t.nrows[2], (long long)j.t.dropped, j.t.nfeatures);
-    if (rc == 0) job_key(&j, opts->config_text ? opts->config_text : cfg->path,
-                              opts->config_text ? opts->config_len : strlen(cfg->path));
     bool resumed = false;
-    if (rc == 0) rc = job_run(&j, &resumed);
+    if (rc == 0) rc = cairn__train_job_run(&j.t, opts, j.run_id, &resumed);
     if (rc == 0 && resumed) say(&j, "resuming run %.12s", j.run_id);
-    if (rc == 0) rc = log_job_params(&j);
+    if (rc == 0) rc = cairn__train_log_job_params(&j.t, opts, j.run_id, NULL, 0);
     /* candidates: the learners, then the baseline */
     j.ncands = cfg->nlearners + 1;
     if (rc == 0 && !(j.cands = cairn_calloc(j.ncands, sizeof *j.cands))) rc = oom(err);

@@ -8,6 +8,7 @@
 #include "cairn/feature.h"
 #include "cairn/json.h"
 #include "cairn/learn.h"
+#include "cairn/runs.h"
 #include "cairn/split.h"
 #include "cairn/train.h"
 
@@ -51,6 +52,16 @@ int cairn__train_prepare(cairn_trainer *t);
  * process's CPU time (user + system) in seconds. */
 void cairn__train_say(const cairn_train_options *opts, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 double cairn__train_cpu_seconds(void);
+
+/* src/train/train.c: the job run, keyed by the SHA-256 of the configuration's bytes
+ * (opts->config_text, else the path) and t->set_id: with opts->resume an unfinished one of the
+ * same key is reopened (*resumed), else a new one is created (tag cairn.job = the key). Reaps
+ * dead runs first. */
+int cairn__train_job_run(cairn_trainer *t, const cairn_train_options *opts, char run_id[33], bool *resumed);
+/* What every job run records, in one transaction: params training_set, task, label, seed,
+ * cairn_version, git_commit, features, rows.<part>, then `extra`; tag cairn.config. */
+int cairn__train_log_job_params(cairn_trainer *t, const cairn_train_options *opts, const char *run_id,
+                                const cairn_run_kv *extra, size_t nextra);
 
 /* src/train/train.c: the learner parameters train.c fits l with (objective, classes, rounds,
  * patience, seed, and the cost matrix as class weights in cw), hyper_json borrowed; callbacks
